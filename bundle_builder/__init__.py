@@ -1,0 +1,1 @@
+"""Exports a tenant snapshot into a signed workstation bundle."""

@@ -1,0 +1,18 @@
+"""The `outpost-bundle` command line."""
+
+from __future__ import annotations
+
+import click
+
+from core import __version__
+from core.cli import run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="outpost-bundle")
+def cli() -> None:
+    """Exports a tenant snapshot into a signed workstation bundle."""
+
+
+def main() -> None:
+    run(cli, "outpost-bundle")

@@ -1,0 +1,54 @@
+"""What every Outpost program does the same way at its edge: one-line errors, JSON output.
+
+Each console script's `main` is `run(group)`: an OutpostError (or a click usage error) becomes
+one line on stderr and a non-zero exit; no user ever sees a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+import click
+import orjson
+
+from core.errors import OutpostError
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def run(group: click.Command, prog_name: str) -> NoReturn:
+    try:
+        group.main(prog_name=prog_name, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo(f"{prog_name}: aborted", err=True)
+        sys.exit(130)
+    except click.UsageError as exc:
+        hint = f" (try '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"{prog_name}: {exc.format_message()}{hint}", err=True)
+        sys.exit(EXIT_USAGE)
+    except click.ClickException as exc:
+        click.echo(f"{prog_name}: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except OutpostError as exc:
+        click.echo(f"{prog_name}: {exc.message}", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo(f"{prog_name}: interrupted", err=True)
+        sys.exit(130)
+    except OSError as exc:
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        click.echo(f"{prog_name}: {exc.strerror or exc}{where}", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(0)
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
+
+
+def echo_json(value: Any) -> None:
+    click.echo(dumps(value))

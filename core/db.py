@@ -1,0 +1,67 @@
+"""Opening SQLite files with apsw the one way Outpost uses them, and transactions.
+
+WAL lets readers (the tray, another program, a bundle export) work while a sync writes;
+`BEGIN IMMEDIATE` takes the write lock up front so a writer never fails half-way on upgrade.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import apsw
+
+from core.errors import StoreError
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -> apsw.Connection:
+    """A connection in WAL mode with a busy timeout; a clear error if the file is unusable."""
+    p = Path(path)
+    if not create and not p.exists():
+        raise StoreError(f"{p}: no such database")
+    flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE
+    if create:
+        flags |= apsw.SQLITE_OPEN_CREATE
+    try:
+        conn = apsw.Connection(str(p), flags=flags)
+        conn.set_busy_timeout(BUSY_TIMEOUT_MS)
+        if not readonly:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF")
+        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bounded, and enough for bulk writes
+    except apsw.Error as exc:
+        raise StoreError(f"{p}: cannot open database: {exc}") from None
+    return conn
+
+
+@contextmanager
+def write_tx(conn: apsw.Connection) -> Iterator[apsw.Connection]:
+    """A write transaction, or a savepoint inside one already open; all or nothing."""
+    if not conn.get_autocommit():
+        with conn:  # apsw: a savepoint
+            yield conn
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def read_tx(conn: apsw.Connection) -> Iterator[apsw.Connection]:
+    """One consistent snapshot for several reads (WAL keeps it while writers go on)."""
+    if not conn.get_autocommit():
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()  # start the snapshot now
+        yield conn
+    finally:
+        conn.execute("COMMIT")

@@ -1,0 +1,146 @@
+"""Checking and converting objects between their JSON form and table rows.
+
+The JSON form (INTERFACE.md) is `{"id", "entity", "org", "version", "fields"}` with each tabular
+section as a list of rows inside `fields`. Every error names the entity and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from typing import Any
+
+from core.errors import ValidationError
+from core.schema import Entity, Field
+
+Row = dict[str, Any]
+
+
+def check_id(value: Any, *, what: str = "id") -> str:
+    """A canonical lowercase UUID string, or a clear error."""
+    if isinstance(value, str):
+        try:
+            u = uuid.UUID(value)
+        except ValueError:
+            pass
+        else:
+            if str(u) == value.lower():
+                return str(u)
+    raise ValidationError(f"{what} must be a UUID like 8c0d2f7e-..., got {value!r}")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _fail(entity: Entity, where: str, message: str) -> ValidationError:
+    return ValidationError(f"{entity.name}.{where}: {message}", entity=entity.name, field=where)
+
+
+def coerce_value(entity: Entity, where: str, f: Field, value: Any) -> Any:
+    """The column value for a JSON field value, or a ValidationError naming `where`."""
+    if value is None:
+        return None
+    t = f.type
+    if t == "string":
+        if not isinstance(value, str):
+            raise _fail(entity, where, f"expected a string, got {type(value).__name__}")
+        if f.max_length is not None and len(value) > f.max_length:
+            raise _fail(entity, where, f"longer than {f.max_length} characters")
+        return value
+    if t == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(entity, where, f"expected an integer, got {type(value).__name__}")
+        if not -(2**63) <= value < 2**63:
+            raise _fail(entity, where, "integer out of range")
+        return value
+    if t == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _fail(entity, where, f"expected a number, got {type(value).__name__}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _fail(entity, where, "expected a finite number")
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise _fail(entity, where, "number out of range")
+        return value
+    if t == "boolean":
+        if not isinstance(value, bool):
+            raise _fail(entity, where, f"expected true or false, got {type(value).__name__}")
+        return 1 if value else 0
+    if t == "date":
+        if not isinstance(value, str):
+            raise _fail(entity, where, "expected a date as YYYY-MM-DD")
+        try:
+            d = dt.date.fromisoformat(value)
+        except ValueError:
+            raise _fail(entity, where, f"expected a date as YYYY-MM-DD, got {value!r}") from None
+        if d.isoformat() != value:
+            raise _fail(entity, where, f"expected a date as YYYY-MM-DD, got {value!r}")
+        return value
+    # ref
+    try:
+        return check_id(value, what="a reference")
+    except ValidationError as exc:
+        raise _fail(entity, where, exc.message) from None
+
+
+def to_json_value(f: Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if f.type == "boolean":
+        return bool(value)
+    return value
+
+
+class Changes:
+    """Validated column values of one object: entity columns and, if given, section rows."""
+
+    def __init__(self, columns: Row, sections: dict[str, list[Row]]) -> None:
+        self.columns = columns
+        self.sections = sections
+
+
+def coerce_fields(entity: Entity, fields: Any, *, existing: Row | None) -> Changes:
+    """Check the `fields` of a put against the entity; absent fields keep `existing` values.
+
+    Required fields must end up non-null; a numbered field may be left empty (the node assigns it).
+    """
+    if not isinstance(fields, dict):
+        raise ValidationError(f"{entity.name}: 'fields' must be a JSON object", entity=entity.name)
+    columns: Row = {}
+    sections: dict[str, list[Row]] = {}
+    for key, value in fields.items():
+        f = entity.field(key)
+        if f is not None:
+            columns[key] = coerce_value(entity, key, f, value)
+            continue
+        s = entity.section(key)
+        if s is None:
+            known = ", ".join([x.name for x in entity.fields] + [x.name for x in entity.sections])
+            raise _fail(entity, key, f"unknown field (fields of {entity.name}: {known})")
+        if not isinstance(value, list):
+            raise _fail(entity, key, "a tabular section must be a list of rows")
+        rows: list[Row] = []
+        for i, line in enumerate(value):
+            where = f"{key}[{i}]"
+            if not isinstance(line, dict):
+                raise _fail(entity, where, "each row must be a JSON object")
+            row: Row = {}
+            for lk, lv in line.items():
+                lf = next((x for x in s.fields if x.name == lk), None)
+                if lf is None:
+                    known = ", ".join(x.name for x in s.fields)
+                    raise _fail(entity, f"{where}.{lk}", f"unknown field (fields: {known})")
+                row[lk] = coerce_value(entity, f"{where}.{lk}", lf, lv)
+            for lf in s.fields:
+                if lf.required and row.get(lf.name) is None:
+                    raise _fail(entity, f"{where}.{lf.name}", "is required")
+            rows.append(row)
+        sections[key] = rows
+    for f in entity.fields:
+        if not f.required:
+            continue
+        value = columns[f.name] if f.name in columns else (existing or {}).get(f.name)
+        if value is None:
+            raise _fail(entity, f.name, "is required")
+    return Changes(columns, sections)

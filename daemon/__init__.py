@@ -1,0 +1,1 @@
+"""The workstation: local database, sync, daemon and CLI."""

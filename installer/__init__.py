@@ -1,0 +1,1 @@
+"""Verifies a workstation bundle and installs it."""

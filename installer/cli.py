@@ -1,0 +1,18 @@
+"""The `outpost-install` command line."""
+
+from __future__ import annotations
+
+import click
+
+from core import __version__
+from core.cli import run
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="outpost-install")
+def cli() -> None:
+    """Verifies a workstation bundle and installs it."""
+
+
+def main() -> None:
+    run(cli, "outpost-install")
