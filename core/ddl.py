@@ -19,10 +19,40 @@ CREATE TABLE _journal(
     id TEXT NOT NULL,             -- the object's id (the owner's, for tabular-section rows)
     op TEXT NOT NULL,             -- I, U or D: informational; sync reads the current state
     org TEXT,                     -- on deletes and moves: the organization the object had
-    origin TEXT                   -- who made the change, stamped by a sync apply; NULL = local
+    origin TEXT,                  -- who made the change, stamped by a sync apply; NULL = local
+    at REAL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)  -- unix time of the change
 );
-CREATE TABLE _versions(id TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
+-- The version of each object: on the cloud, the change sequence of its last change made through
+-- Outpost; on a workstation, the cloud version it last agreed on (its base for a merge).
+CREATE TABLE _versions(
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,   -- a tombstone: the object was deleted at `version`
+    at REAL                               -- unix time of that change
+) WITHOUT ROWID;
 CREATE TABLE _counters(entity TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
+-- The losing side of every conflict, kept so that a person can see it and restore it.
+CREATE TABLE _conflicts(
+    n INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    entity TEXT NOT NULL,
+    id TEXT NOT NULL,
+    workstation TEXT,
+    user TEXT,
+    winner TEXT NOT NULL,                 -- cloud or workstation
+    fields TEXT NOT NULL,                 -- JSON list of the fields both sides changed
+    loser TEXT NOT NULL,                  -- JSON {"op", "fields"}: the version that lost
+    kept TEXT,                            -- JSON {"op", "fields"}: the version that won
+    restored_at REAL
+);
+-- Local changes the cloud refused, with its reason; they stay in the journal until changed again.
+CREATE TABLE _rejected(
+    id TEXT PRIMARY KEY,
+    entity TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    seq INTEGER NOT NULL,                 -- the journal position the refusal answered
+    at REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 

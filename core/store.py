@@ -27,10 +27,15 @@ MAX_PAGE = 1000
 class Store:
     """Objects in, objects out; every write goes through the capture triggers."""
 
-    def __init__(self, conn: apsw.Connection, schema: Schema, path: Path) -> None:
+    def __init__(
+        self, conn: apsw.Connection, schema: Schema, path: Path, *, node: str = "cloud"
+    ) -> None:
         self.conn = conn
         self.schema = schema
         self.path = path
+        # On the cloud a write made through Outpost gets a new version; on a workstation the
+        # version is the cloud's, the base of the next merge, and only sync may change it.
+        self.stamps_versions = node != "workstation"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -69,7 +74,8 @@ class Store:
             raise StoreError(f"{p}: not an Outpost infobase")
         if not readonly:
             migrations.upgrade(conn, int(rows.get("store_format", 0)), p)
-        return cls(conn, parse_schema(str(rows["schema"]), origin=f"{p}:_meta"), p)
+        return cls(conn, parse_schema(str(rows["schema"]), origin=f"{p}:_meta"), p,
+                   node=str(rows.get("node", "cloud")))
 
     def close(self) -> None:
         self.conn.close()
@@ -138,6 +144,18 @@ class Store:
             return None
         return self._objects(e, [row])[0]
 
+    def get_many(self, entity: str, ids: Sequence[str]) -> dict[str, Row]:
+        """The objects among `ids` that exist, by id, read in bulk (ids are trusted here)."""
+        e = self.entity(entity)
+        cols = ", ".join(q(f.name) for f in e.fields)
+        rows: list[Sequence[Any]] = []
+        for chunk in _chunks(ids, 500):
+            rows.extend(self.conn.execute(
+                f"SELECT id, {cols} FROM {q(e.table)} WHERE id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ))
+        return {o["id"]: o for o in self._objects(e, rows)}
+
     def require(self, entity: str, id: str) -> Row:
         obj = self.get(entity, id)
         if obj is None:
@@ -184,7 +202,9 @@ class Store:
     def _objects(self, e: Entity, rows: Sequence[Sequence[Any]]) -> list[Row]:
         """Turn entity rows into JSON objects, reading sections and versions in bulk."""
         ids = [r[0] for r in rows]
-        versions = self._lookup("SELECT id, version FROM _versions WHERE id IN ({})", ids)
+        versions = self._lookup(
+            "SELECT id, version FROM _versions WHERE deleted = 0 AND id IN ({})", ids
+        )
         sections: dict[str, dict[str, list[Row]]] = {}
         for s in e.sections:
             cols = ", ".join(q(f.name) for f in s.fields)
@@ -269,12 +289,19 @@ class Store:
                     changed = True
             for name, rows in changes.sections.items():
                 changed |= self._replace_section(e, name, oid, rows, new=existing is None)
-            if changed:
-                self.conn.execute(
-                    "INSERT INTO _versions(id, version) VALUES (?, (SELECT max(seq) FROM _journal))"
-                    " ON CONFLICT(id) DO UPDATE SET version = excluded.version", (oid,),
-                )
+            if changed and self.stamps_versions:
+                self.stamp_version(oid, deleted=False)
         return oid
+
+    def stamp_version(self, oid: str, *, deleted: bool) -> None:
+        """Record that `oid` changed at the current head (cloud side)."""
+        self.conn.execute(
+            "INSERT INTO _versions(id, version, deleted, at) "
+            "SELECT ?, seq, ?, at FROM _journal ORDER BY seq DESC LIMIT 1"
+            " ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+            "deleted = excluded.deleted, at = excluded.at",
+            (oid, int(deleted)),
+        )
 
     def _replace_section(
         self, e: Entity, name: str, oid: str, rows: list[Row], *, new: bool
@@ -330,8 +357,8 @@ class Store:
         with self.write():
             self.conn.execute(f"DELETE FROM {q(e.table)} WHERE id = ?", (oid,))
             gone = self.conn.changes() > 0
-            if gone:
-                self.conn.execute("DELETE FROM _versions WHERE id = ?", (oid,))
+            if gone and self.stamps_versions:
+                self.stamp_version(oid, deleted=True)
         return gone
 
 
