@@ -30,6 +30,15 @@ CREATE TABLE _versions(
     deleted INTEGER NOT NULL DEFAULT 0,   -- a tombstone: the object was deleted at `version`
     at REAL                               -- unix time of that change
 ) WITHOUT ROWID;
+-- Cloud side: versions that were replaced, kept (for a stated horizon) as the base of merges
+-- with workstations that last saw them, and to recognise a change a workstation sends twice.
+CREATE TABLE _history(
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    origin TEXT,                          -- who made that version; NULL: the cloud itself
+    body BLOB,                            -- its fields as JSON (sorted keys)
+    PRIMARY KEY(id, version)
+) WITHOUT ROWID;
 CREATE TABLE _counters(entity TEXT PRIMARY KEY, next INTEGER NOT NULL) WITHOUT ROWID;
 -- The losing side of every conflict, kept so that a person can see it and restore it.
 CREATE TABLE _conflicts(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import apsw
+import orjson
 
 from core import migrations
 from core.db import connect, read_tx, write_tx
@@ -36,6 +37,7 @@ class Store:
         # On the cloud a write made through Outpost gets a new version; on a workstation the
         # version is the cloud's, the base of the next merge, and only sync may change it.
         self.stamps_versions = node != "workstation"
+        self.node = node
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -269,7 +271,9 @@ class Store:
         existing = dict(zip(cols, existing_row, strict=True)) if existing_row else None
         changes = coerce_fields(e, fields, existing=existing)
         with self.write():
-            self._check_refs(e, changes.columns, changes.sections)
+            self.check_refs(e, changes.columns, changes.sections)
+            if existing is not None:
+                self._keep_current(e.name, oid)
             changed = False
             if existing is None:
                 names = ["id", *changes.columns]
@@ -292,6 +296,22 @@ class Store:
             if changed and self.stamps_versions:
                 self.stamp_version(oid, deleted=False)
         return oid
+
+    def keep_history(self, oid: str, version: int, fields: Row) -> None:
+        """Keep the version about to be replaced: a workstation may hold it as its merge base."""
+        if version <= 0:
+            return
+        self.conn.execute(
+            "INSERT OR IGNORE INTO _history(id, version, origin, body) "
+            "VALUES (?, ?, (SELECT origin FROM _journal WHERE seq = ?), ?)",
+            (oid, version, version, orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)),
+        )
+
+    def _keep_current(self, entity: str, oid: str) -> None:
+        if self.stamps_versions:
+            current = self.get(entity, oid)
+            if current is not None:
+                self.keep_history(oid, int(current["version"]), current["fields"])
 
     def stamp_version(self, oid: str, *, deleted: bool) -> None:
         """Record that `oid` changed at the current head (cloud side)."""
@@ -326,7 +346,11 @@ class Store:
             )
         return bool(wanted) or not new
 
-    def _check_refs(self, e: Entity, columns: Row, sections: dict[str, list[Row]]) -> None:
+    def check_refs(
+        self, e: Entity, columns: Row, sections: dict[str, list[Row]],
+        also: set[tuple[str, str]] | None = None,
+    ) -> None:
+        """Every reference must name an existing object (or one of `also`, being written)."""
         checks: list[tuple[str, str, str]] = []  # (where, target entity, id)
         for f in e.fields:
             if f.to and columns.get(f.name) is not None:
@@ -340,7 +364,7 @@ class Store:
                         checks.append((f"{name}[{i}].{f.name}", f.to, r[f.name]))
         seen: set[tuple[str, str]] = set()
         for where, target, ref in checks:
-            if (target, ref) in seen:
+            if (target, ref) in seen or (also and (target, ref) in also):
                 continue
             if self.conn.execute(
                 f"SELECT 1 FROM {q(self.entity(target).table)} WHERE id = ?", (ref,)
@@ -355,6 +379,7 @@ class Store:
         e = self.entity(entity)
         oid = check_id(id)
         with self.write():
+            self._keep_current(e.name, oid)
             self.conn.execute(f"DELETE FROM {q(e.table)} WHERE id = ?", (oid,))
             gone = self.conn.changes() > 0
             if gone and self.stamps_versions:

@@ -1,0 +1,46 @@
+"""Serving a pull: the changes after a workstation's cursor that belong on it, a page at a time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloud.sync.nodes import check_position, confirm
+from cloud.sync.tables import ensure_cloud_tables
+from cloud.sync.tokens import SyncIdentity
+from core.changes import changes_for, scan
+from core.errors import ValidationError
+from core.filters import Scope
+from core.store import Store
+
+MAX_LIMIT = 5000
+
+
+def scope_of(ident: SyncIdentity) -> Scope:
+    ws = ident.workstation
+    return Scope.of(ws.orgs, ws.receive_only, ws.catalogs)
+
+
+def pull_page(store: Store, ident: SyncIdentity, cursor: Any, limit: Any = 1000) -> dict[str, Any]:
+    """One page of changes after `cursor`, read in one snapshot.
+
+    The page's `cursor` is the last change sequence read, whether or not it was sent: changes
+    outside the workstation's scope, or its own, still move it forward.
+    """
+    cursor = _int(cursor, "cursor")
+    limit = max(1, min(_int(limit, "limit"), MAX_LIMIT))
+    ensure_cloud_tables(store)
+    ws_id = ident.workstation.id
+    with store.write():
+        check_position(store, ws_id, cursor)
+        confirm(store, ws_id, cursor, pulled=True)
+    with store.read():  # one snapshot: a write landing meanwhile is wholly in or wholly after
+        head = store.head()
+        touched, last = scan(store, cursor, limit)
+        changes = changes_for(store, touched.values(), scope_of(ident), skip_origin=ws_id)
+    return {"changes": changes, "cursor": last, "head": head, "more": last < head}
+
+
+def _int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"'{name}' must be a non-negative integer")
+    return value

@@ -1,0 +1,310 @@
+"""Applying a workstation's pushed batch: exactly once, filtered, conflicts settled and logged.
+
+The batch and the record of its answer commit in one transaction, so a batch sent again (the
+workstation never heard the answer) gets the same answer and changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from cloud.sync.nodes import check_position
+from cloud.sync.pull import scope_of
+from cloud.sync.tables import ensure_cloud_tables
+from cloud.sync.tokens import SyncIdentity
+from core.apply import delete_objects, set_versions, stamp_origin_since, upsert_objects
+from core.changes import versions_of
+from core.errors import Conflict, OutpostError, ValidationError
+from core.filters import Scope
+from core.merge import Version, merge
+from core.objects import check_id, coerce_fields
+from core.schema import Entity
+from core.store import Store
+
+MAX_CHANGES = 5000
+
+
+@dataclass
+class Incoming:
+    entity: Entity
+    id: str
+    fields: dict[str, Any] | None  # None: a delete
+    base: int
+    at: float | None
+
+
+def apply_push(
+    store: Store, ident: SyncIdentity, batch_id: Any, cursor: Any, changes: Any
+) -> dict[str, Any]:
+    ensure_cloud_tables(store)
+    batch = _batch_id(batch_id)
+    ws = ident.workstation
+    with store.write():
+        prior: Any = store.conn.execute(
+            "SELECT workstation, response FROM _batches WHERE batch_id = ?", (batch,)
+        ).fetchone()
+        if prior is not None:
+            if prior[0] != ws.id:
+                raise Conflict("this batch id was already used by another workstation")
+            answer: dict[str, Any] = orjson.loads(prior[1])
+            return answer
+        if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
+            raise ValidationError("'cursor' must be a non-negative integer")
+        check_position(store, ws.id, cursor)
+        answer = _Apply(store, ident, scope_of(ident)).run(_parse(store, changes))
+        answer["batch"] = batch
+        store.conn.execute(
+            "INSERT INTO _batches(batch_id, workstation, response, at) VALUES (?, ?, ?, ?)",
+            (batch, ws.id, orjson.dumps(answer), time.time()),
+        )
+        store.conn.execute(
+            "UPDATE _sync_nodes SET last_push_at = ? WHERE workstation = ?", (time.time(), ws.id)
+        )
+    return answer
+
+
+def _batch_id(value: Any) -> str:
+    try:
+        return check_id(value, what="batch")
+    except ValidationError:
+        raise ValidationError("'batch' must be a UUID naming this batch") from None
+
+
+def _parse(store: Store, changes: Any) -> list[Incoming]:
+    if not isinstance(changes, list):
+        raise ValidationError("'changes' must be a list")
+    if len(changes) > MAX_CHANGES:
+        raise ValidationError(f"a batch holds at most {MAX_CHANGES} changes")
+    out: list[Incoming] = []
+    seen: set[str] = set()
+    for i, ch in enumerate(changes):
+        where = f"changes[{i}]"
+        if not isinstance(ch, dict):
+            raise ValidationError(f"{where} must be an object")
+        try:
+            entity = store.schema.entity(str(ch.get("entity")))
+        except OutpostError as exc:
+            raise ValidationError(f"{where}: {exc.message}") from None
+        oid = check_id(ch.get("id"), what=f"{where}.id")
+        if oid in seen:
+            raise ValidationError(f"{where}: object {oid} appears twice in the batch")
+        seen.add(oid)
+        op = ch.get("op")
+        if op not in ("put", "delete"):
+            raise ValidationError(f"{where}.op must be 'put' or 'delete'")
+        base = ch.get("base", 0)
+        if not isinstance(base, int) or isinstance(base, bool) or base < 0:
+            raise ValidationError(f"{where}.base must be a non-negative integer")
+        at = ch.get("at")
+        if at is not None and not isinstance(at, (int, float)):
+            raise ValidationError(f"{where}.at must be a number")
+        fields = ch.get("fields") if op == "put" else None
+        if op == "put" and not isinstance(fields, dict):
+            raise ValidationError(f"{where}.fields must be an object")
+        out.append(Incoming(entity, oid, fields, base, float(at) if at is not None else None))
+    return out
+
+
+class _Apply:
+    """One batch inside its transaction: decide each object, then write in bulk."""
+
+    def __init__(self, store: Store, ident: SyncIdentity, scope: Scope) -> None:
+        self.store = store
+        self.ident = ident
+        self.scope = scope
+        self.results: list[dict[str, Any]] = []
+        self.conflicts: list[dict[str, Any]] = []
+        self.writes: dict[str, dict[str, dict[str, Any] | None]] = {}  # entity -> id -> fields
+
+    def run(self, incoming: list[Incoming]) -> dict[str, Any]:
+        current = self._current(incoming)
+        versions = versions_of(self.store, [c.id for c in incoming])
+        for ch in incoming:
+            cur = current.get(ch.id)
+            if cur is not None and cur["entity"] != ch.entity.name:
+                self._reject(ch, f"id {ch.id} belongs to a {cur['entity']} object")
+                continue
+            v = versions.get(ch.id)
+            self._decide(ch, cur, v)
+        before = self.store.head()
+        self._write()
+        stamped = self._stamp(before)
+        for r in self.results:
+            if r.get("write"):
+                del r["write"]
+                r["version"] = stamped.get(r["id"], r.get("version", 0))
+        return {"results": self.results, "conflicts": self.conflicts}
+
+    def _current(self, incoming: list[Incoming]) -> dict[str, dict[str, Any]]:
+        by_entity: dict[str, list[str]] = {}
+        for ch in incoming:
+            by_entity.setdefault(ch.entity.name, []).append(ch.id)
+        out: dict[str, dict[str, Any]] = {}
+        for entity in self.store.schema.entities.values():
+            ids = [c.id for c in incoming]  # an id may exist under another entity
+            out.update(self.store.get_many(entity.name, ids))
+        return out
+
+    def _decide(
+        self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
+    ) -> None:
+        e = ch.entity
+        try:
+            fields = self._validate(ch, cur)
+        except ValidationError as exc:
+            self._reject(ch, exc.message)
+            return
+        cur_org = cur["org"] if cur is not None else None
+        reason = None
+        if e.name in self.scope.receive_only:
+            reason = self.scope.refusal(e, None)
+        elif fields is not None:
+            reason = self.scope.refusal(e, self._org(e, ch.id, fields))
+        if reason is None and cur is not None:  # nor may it touch what it does not carry
+            reason = self.scope.refusal(e, cur_org)
+        if reason is not None:
+            self._reject(ch, reason)
+            return
+        cur_version = v[0] if v else 0
+        cur_fields = cur["fields"] if cur is not None else None
+        local = Version(fields, ch.at)
+        remote = Version(cur_fields, v[2] if v else None)
+        if fields == cur_fields:
+            self.results.append({"id": ch.id, "status": "unchanged", "version": cur_version})
+            return
+        if cur_version == ch.base or (cur is None and cur_version == 0):
+            self._write_object(ch, fields, cur, cur_version)
+            self.results.append({"id": ch.id, "status": "applied", "write": True})
+            return
+        if self._replayed(ch.id, fields):
+            self._send_back(ch, cur, cur_version, "superseded")
+            return
+        base = self._base(ch.id, ch.base)
+        out = merge(base, local, remote, self.ident.workstation.priority)
+        if out.conflicts:
+            self._log_conflict(ch, out.conflicts, out.winner or "cloud", out.loser, out.result)
+        if out.result.fields == cur_fields:
+            self._send_back(ch, cur, cur_version, "merged")
+            return
+        self._write_object(ch, out.result.fields, cur, cur_version)
+        r: dict[str, Any] = {"id": ch.id, "status": "merged", "write": True,
+                             "op": "delete" if out.result.deleted else "put"}
+        if out.result.fields is not None:
+            r["fields"] = out.result.fields
+            r["org"] = self._org(e, ch.id, out.result.fields)
+        self.results.append(r)
+
+    def _validate(self, ch: Incoming, cur: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The pushed fields, complete and checked as the object API checks them."""
+        if ch.fields is None:
+            return None
+        e = ch.entity
+        changes = coerce_fields(e, ch.fields, existing=None)
+        missing = [f.name for f in e.fields if f.name not in ch.fields]
+        missing += [s.name for s in e.sections if s.name not in ch.fields]
+        if missing:
+            raise ValidationError(f"{e.name}: the pushed object lacks {', '.join(missing)}")
+        self.store.check_refs(e, changes.columns, changes.sections, also=self._pending_ids())
+        return {**ch.fields}
+
+    def _pending_ids(self) -> set[tuple[str, str]]:
+        return {(ent, oid) for ent, objs in self.writes.items()
+                for oid, f in objs.items() if f is not None}
+
+    @staticmethod
+    def _org(e: Entity, oid: str, fields: dict[str, Any]) -> str | None:
+        if e.organization == "self":
+            return oid
+        if e.org_field:
+            value = fields.get(e.org_field)
+            return value if isinstance(value, str) else None
+        return None
+
+    def _replayed(self, oid: str, fields: dict[str, Any] | None) -> bool:
+        """Whether this workstation already sent exactly this version once (a restored home)."""
+        body = None if fields is None else orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+        for (old,) in self.store.conn.execute(
+            "SELECT body FROM _history WHERE id = ? AND origin = ?",
+            (oid, self.ident.workstation.id),
+        ):
+            if old == body:
+                return True
+        return False
+
+    def _base(self, oid: str, version: int) -> dict[str, Any] | None:
+        if version <= 0:
+            return None
+        row: Any = self.store.conn.execute(
+            "SELECT body FROM _history WHERE id = ? AND version = ?", (oid, version)
+        ).fetchone()
+        if row is None or row[0] is None:
+            return None
+        base: dict[str, Any] = orjson.loads(row[0])
+        return base
+
+    def _write_object(
+        self, ch: Incoming, fields: dict[str, Any] | None, cur: dict[str, Any] | None,
+        cur_version: int,
+    ) -> None:
+        if cur is not None:  # the version being replaced is someone's merge base
+            self.store.keep_history(ch.id, cur_version, cur["fields"])
+        self.writes.setdefault(ch.entity.name, {})[ch.id] = fields
+
+    def _send_back(
+        self, ch: Incoming, cur: dict[str, Any] | None, version: int, status: str
+    ) -> None:
+        r: dict[str, Any] = {"id": ch.id, "status": status, "version": version,
+                             "op": "put" if cur is not None else "delete"}
+        if cur is not None:
+            r["fields"] = cur["fields"]
+            r["org"] = cur["org"]
+        self.results.append(r)
+
+    def _reject(self, ch: Incoming, reason: str) -> None:
+        self.results.append({"id": ch.id, "status": "rejected", "reason": reason})
+
+    def _log_conflict(
+        self, ch: Incoming, fields: list[str], winner: str, loser: Version | None, kept: Version
+    ) -> None:
+        ws = self.ident.workstation
+        record = {
+            "at": time.time(), "entity": ch.entity.name, "id": ch.id, "workstation": ws.id,
+            "user": self.ident.login, "winner": winner, "fields": fields,
+            "loser": loser.to_json() if loser else None, "kept": kept.to_json(),
+        }
+        self.store.conn.execute(
+            "INSERT INTO _conflicts(at, entity, id, workstation, user, winner, fields, loser, kept)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record["at"], record["entity"], ch.id, ws.id, self.ident.login, winner,
+             orjson.dumps(fields), orjson.dumps(record["loser"]), orjson.dumps(record["kept"])),
+        )
+        self.conflicts.append(record)
+
+    def _write(self) -> None:
+        for name, objs in self.writes.items():
+            e = self.store.schema.entity(name)
+            puts = [(oid, f) for oid, f in objs.items() if f is not None]
+            dels = [oid for oid, f in objs.items() if f is None]
+            upsert_objects(self.store, e, puts)
+            delete_objects(self.store, e, dels)
+
+    def _stamp(self, before: int) -> dict[str, int]:
+        """Give every written object its new version, and the journal rows their origin."""
+        written = {oid: fields is None for objs in self.writes.values()
+                   for oid, fields in objs.items()}
+        if not written:
+            return {}
+        stamp_origin_since(self.store, before, self.ident.workstation.id)
+        latest: dict[str, tuple[int, float | None]] = {}
+        for seq, oid, at in self.store.conn.execute(
+            "SELECT seq, id, at FROM _journal WHERE seq > ? ORDER BY seq", (before,)
+        ):
+            latest[oid] = (seq, at)
+        rows = [(oid, latest[oid][0], written[oid], latest[oid][1])
+                for oid in written if oid in latest]
+        set_versions(self.store, rows)
+        return {oid: v for oid, v, _, _ in rows}

@@ -1,0 +1,63 @@
+"""What the workstation remembers between runs: the last sync and a bounded sync history.
+
+Kept as small JSON files in HOME/state, written atomically, so `outpost status` can answer
+from them whether or not the daemon runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+HISTORY_KEEP = 200
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return default
+
+
+class SyncLog:
+    def __init__(self, state_dir: Path) -> None:
+        self.last_file = state_dir / "last_sync.json"
+        self.history_file = state_dir / "history.jsonl"
+
+    def last(self) -> dict[str, Any] | None:
+        value = read_json(self.last_file)
+        return value if isinstance(value, dict) else None
+
+    def record(self, result: dict[str, Any]) -> None:
+        _write_json(self.last_file, result)
+        self.history_file.parent.mkdir(parents=True, exist_ok=True)
+        lines = self._lines()
+        lines.append(json.dumps(result, sort_keys=True))
+        lines = lines[-HISTORY_KEEP:]
+        tmp = self.history_file.with_name(self.history_file.name + ".tmp")
+        tmp.write_text("\n".join(lines) + "\n")
+        os.replace(tmp, self.history_file)
+
+    def history(self, n: int = 10) -> list[dict[str, Any]]:
+        out = []
+        for line in self._lines()[-n:]:
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                continue
+        return out
+
+    def _lines(self) -> list[str]:
+        try:
+            return [ln for ln in self.history_file.read_text().splitlines() if ln.strip()]
+        except OSError:
+            return []

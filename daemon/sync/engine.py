@@ -1,0 +1,120 @@
+"""One bidirectional sync: push everything local, then pull everything remote.
+
+Pushing first means the user's work reaches the cloud as early as possible, and conflicts are
+settled by the cloud (the hub) in one place. The engine knows nothing of the CLI, the daemon
+or the tray: they all call `run_sync`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.store import Store
+from daemon.sync import push
+from daemon.sync.client import CloudClient
+from daemon.sync.errors import MustRefresh, SyncError
+from daemon.sync.pull import apply_page
+from daemon.sync.refresh import refresh_from
+
+PUSH_BATCH = 2000
+PULL_PAGE = 2000
+MAX_REFRESHES = 2
+
+
+@dataclass
+class SyncResult:
+    at: float = field(default_factory=time.time)
+    ok: bool = True
+    pushed: int = 0
+    pulled: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    refreshed: bool = False
+    error: str | None = None
+    state: str = "idle"
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+Progress = Callable[[str, int], None]
+
+
+def cursor_of(store: Store) -> int:
+    return int(store.meta("cursor", 0) or 0)
+
+
+def run_sync(
+    store: Store, client: CloudClient, scratch: Path, *, progress: Progress | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> SyncResult:
+    """Sync once. Failures end in a result with ok=False and the state they imply."""
+    result = SyncResult()
+    started = time.monotonic()
+    refreshes = 0
+    try:
+        while True:
+            try:
+                _push_all(store, client, result, progress, should_stop)
+                _pull_all(store, client, result, progress, should_stop)
+                break
+            except MustRefresh:
+                refreshes += 1
+                if refreshes > MAX_REFRESHES:
+                    raise
+                _refresh(store, client, scratch, progress)
+                result.refreshed = True
+    except SyncError as exc:
+        result.ok, result.error, result.state = False, exc.message, exc.state
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _push_all(
+    store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
+    should_stop: Callable[[], bool],
+) -> None:
+    while not should_stop():
+        box = push.prepare(store, PUSH_BATCH)
+        if box is None:
+            return
+        answer = client.push(box.batch_id, cursor_of(store), box.changes)
+        rec = push.record(store, box, answer)
+        result.pushed += rec.pushed
+        result.rejected += rec.rejected
+        result.conflicts += rec.conflicts
+        if progress:
+            progress("push", result.pushed)
+        if rec.pushed + rec.rejected == 0:
+            raise SyncError("the cloud answered a batch without a result for any change")
+
+
+def _pull_all(
+    store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
+    should_stop: Callable[[], bool],
+) -> None:
+    while not should_stop():
+        page = client.pull(cursor_of(store), PULL_PAGE)
+        result.pulled += apply_page(store, page)
+        if progress:
+            progress("pull", result.pulled)
+        if not page.get("more"):
+            return
+
+
+def _refresh(store: Store, client: CloudClient, scratch: Path, progress: Progress | None) -> None:
+    scratch.mkdir(parents=True, exist_ok=True)
+    snap = scratch / "snapshot.db"
+    try:
+        cursor = client.snapshot(snap)
+        if progress:
+            progress("refresh", 0)
+        refresh_from(store, snap, cursor)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(snap) + suffix).unlink(missing_ok=True)

@@ -1,0 +1,155 @@
+"""Pushing local changes: an outbox sent until answered, and the answer recorded once.
+
+The batch is built and saved before it is sent, so a sync killed after sending sends the very
+same batch (same id, same content) next time and gets the same answer. The journal is trimmed
+only in the transaction that records that answer.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from core.apply import delete_objects, mute_since, set_versions, upsert_objects
+from core.changes import versions_of
+from core.store import Store
+from daemon.sync.tables import ensure_workstation_tables
+
+
+@dataclass
+class Outbox:
+    batch_id: str
+    upto: int
+    changes: list[dict[str, Any]]
+
+
+@dataclass
+class Recorded:
+    pushed: int = 0
+    rejected: int = 0
+    conflicts: int = 0
+
+
+def prepare(store: Store, limit: int) -> Outbox | None:
+    """The batch waiting for an answer, or a new one of up to `limit` changed objects."""
+    ensure_workstation_tables(store)
+    with store.write():
+        row: Any = store.conn.execute("SELECT batch_id, upto, body FROM _outbox").fetchone()
+        if row is not None:
+            return Outbox(str(row[0]), int(row[1]), orjson.loads(row[2]))
+        upto = store.head()
+        picked: list[Any] = store.conn.execute(
+            "SELECT j.entity, j.id, max(j.seq) AS last, max(j.at) FROM _journal j "
+            "LEFT JOIN _rejected r ON r.id = j.id "
+            "GROUP BY j.entity, j.id HAVING r.seq IS NULL OR last > r.seq "
+            "ORDER BY min(j.seq) LIMIT ?", (limit,),
+        ).fetchall()
+        if not picked:
+            return None
+        by_entity: dict[str, list[str]] = {}
+        for entity, oid, _, _ in picked:
+            by_entity.setdefault(entity, []).append(oid)
+        current: dict[str, dict[str, Any]] = {}
+        for entity, ids in by_entity.items():
+            if entity in store.schema.entities:
+                current.update(store.get_many(entity, ids))
+        bases = versions_of(store, [p[1] for p in picked])
+        changes: list[dict[str, Any]] = []
+        for entity, oid, _, at in picked:
+            if entity not in store.schema.entities:
+                continue
+            obj = current.get(oid)
+            base = bases.get(oid)
+            ch: dict[str, Any] = {
+                "entity": entity, "id": oid, "op": "put" if obj else "delete",
+                "base": base[0] if base else 0, "at": at,
+            }
+            if obj is not None:
+                ch["fields"] = obj["fields"]
+            changes.append(ch)
+        batch = Outbox(str(uuid.uuid4()), upto, changes)
+        store.conn.execute(
+            "INSERT INTO _outbox(batch_id, upto, body) VALUES (?, ?, ?)",
+            (batch.batch_id, upto, orjson.dumps(changes)),
+        )
+        return batch
+
+
+def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
+    """Record the cloud's answer to `box`: versions, merged results, refusals, conflicts."""
+    sent = {c["id"]: c for c in box.changes}
+    out = Recorded()
+    with store.write():
+        before = store.head()
+        newer = _changed_since(store, box.upto, list(sent))
+        versions: list[tuple[str, int, bool, float | None]] = []
+        trim: list[str] = []
+        for r in answer.get("results") or []:
+            oid = r.get("id")
+            ch = sent.get(oid) if isinstance(oid, str) else None
+            if ch is None:
+                continue
+            status = r.get("status")
+            if status == "rejected":
+                store.conn.execute(
+                    "INSERT INTO _rejected(id, entity, reason, seq, at) VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, seq = excluded.seq, "
+                    "at = excluded.at",
+                    (oid, ch["entity"], str(r.get("reason") or "refused"), box.upto, time.time()),
+                )
+                out.rejected += 1
+                continue
+            trim.append(oid)
+            out.pushed += 1
+            version = int(r.get("version") or 0)
+            if status in ("merged", "superseded"):
+                if oid in newer:
+                    continue  # edited again meanwhile: keep that edit, merge it next time
+                entity = store.schema.entity(ch["entity"])
+                if r.get("op") == "delete":
+                    delete_objects(store, entity, [oid])
+                else:
+                    upsert_objects(store, entity, [(oid, r.get("fields") or {})])
+                versions.append((oid, version, r.get("op") == "delete", None))
+            else:
+                versions.append((oid, version, ch["op"] == "delete", None))
+        set_versions(store, versions)
+        mute_since(store, before)
+        _trim(store, box.upto, trim)
+        for c in answer.get("conflicts") or []:
+            store.conn.execute(
+                "INSERT INTO _conflicts(at, entity, id, workstation, user, winner, fields, loser,"
+                " kept) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (c.get("at") or time.time(), c.get("entity"), c.get("id"), c.get("workstation"),
+                 c.get("user"), c.get("winner"), orjson.dumps(c.get("fields")),
+                 orjson.dumps(c.get("loser")), orjson.dumps(c.get("kept"))),
+            )
+            out.conflicts += 1
+        store.conn.execute("DELETE FROM _outbox WHERE batch_id = ?", (box.batch_id,))
+    return out
+
+
+def _changed_since(store: Store, upto: int, ids: list[str]) -> set[str]:
+    wanted = set(ids)
+    return {r[0] for r in store.conn.execute("SELECT id FROM _journal WHERE seq > ?", (upto,))
+            if r[0] in wanted}
+
+
+def _trim(store: Store, upto: int, ids: list[str]) -> None:
+    """Drop the journal rows the answer covered, in one pass over the journal."""
+    if not ids:
+        return
+    store.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _acked(id TEXT PRIMARY KEY) WITHOUT ROWID")
+    store.conn.execute("DELETE FROM temp._acked")
+    store.conn.executemany("INSERT OR IGNORE INTO temp._acked(id) VALUES (?)", [(i,) for i in ids])
+    store.conn.execute(
+        "DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT id FROM temp._acked)", (upto,)
+    )
+    store.conn.execute(
+        "DELETE FROM _rejected WHERE id IN (SELECT id FROM temp._acked)"
+    )
+    store.conn.execute("DELETE FROM temp._acked")
