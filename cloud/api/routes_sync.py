@@ -1,0 +1,149 @@
+"""The sync API that workstations call (docs/protocol.md).
+
+Bodies are JSON, or JSON compressed with zstd when large (core.wire). The login takes a
+user's password once (HTTP Basic) and answers a per-workstation token; every other call
+carries that token as a Bearer credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cloud.api.auth import Reg, Stores, current_user
+from cloud.api.models import ERRORS
+from cloud.models import User
+from cloud.registry import Registry
+from cloud.sync import apply_push, check_token, issue_token, pull_page
+from cloud.sync.tokens import SyncIdentity
+from core import wire
+from core.errors import NotFound, Unauthorized, ValidationError
+
+router = APIRouter(prefix="/api/v1/tenants/{tenant}/sync", tags=["sync"], responses=ERRORS)
+WAIT_MAX = 60.0
+WAIT_STEP = 0.25
+
+
+def _reply(request: Request, value: Any) -> Response:
+    compress = wire.ZSTD_JSON in request.headers.get("Accept", "")
+    body, ctype = wire.encode(value, compress=compress)
+    return Response(body, media_type=ctype)
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    data = wire.decode(raw, request.headers.get("Content-Type"))
+    if not isinstance(data, dict):
+        raise ValidationError("the request body must be a JSON object")
+    return data
+
+
+def _token(request: Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("sync calls need this workstation's token: run `outpost login`")
+    return token.strip()
+
+
+def _identity(reg: Registry, stores: Any, tenant: str, token: str) -> tuple[Any, SyncIdentity]:
+    try:
+        reg.tenant(tenant)
+    except NotFound:
+        raise Unauthorized("this workstation's sign-in is no longer valid") from None
+    store = stores.get(tenant)
+    return store, check_token(reg, store, tenant, token)
+
+
+@router.post("/login")
+async def login(
+    tenant: str, request: Request, reg: Reg, stores: Stores,
+    user: Annotated[User, Depends(current_user)],
+) -> Response:
+    """Exchange a user's password for this workstation's token (binding it on first use)."""
+    body = await _body(request)
+    ws_id, binding = body.get("workstation"), body.get("binding")
+    if not isinstance(ws_id, str):
+        raise ValidationError("'workstation' must be the workstation's id")
+
+    def work() -> dict[str, Any]:
+        ws = reg.workstation(tenant, ws_id)
+        token = issue_token(reg, stores.get(tenant), user, ws, str(binding or ""))
+        return {"token": token, "login": user.login, "workstation": ws.to_json()}
+
+    return _reply(request, await run_in_threadpool(work))
+
+
+@router.get("/whoami")
+async def whoami(tenant: str, request: Request, reg: Reg, stores: Stores) -> Response:
+    token = _token(request)
+
+    def work() -> dict[str, Any]:
+        _, ident = _identity(reg, stores, tenant, token)
+        return {"login": ident.login, "workstation": ident.workstation.to_json()}
+
+    return _reply(request, await run_in_threadpool(work))
+
+
+@router.post("/pull")
+async def pull(tenant: str, request: Request, reg: Reg, stores: Stores) -> Response:
+    """The changes after the workstation's cursor that belong on it: one page."""
+    token = _token(request)
+    body = await _body(request)
+
+    def work() -> dict[str, Any]:
+        store, ident = _identity(reg, stores, tenant, token)
+        return pull_page(store, ident, body.get("cursor"), body.get("limit", 1000))
+
+    return _reply(request, await run_in_threadpool(work))
+
+
+@router.post("/push")
+async def push(tenant: str, request: Request, reg: Reg, stores: Stores) -> Response:
+    """Apply a batch of the workstation's changes, exactly once per batch id."""
+    token = _token(request)
+    body = await _body(request)
+
+    def work() -> dict[str, Any]:
+        store, ident = _identity(reg, stores, tenant, token)
+        return apply_push(store, ident, body.get("batch"), body.get("cursor"),
+                          body.get("changes"))
+
+    return _reply(request, await run_in_threadpool(work))
+
+
+@router.get("/wait")
+async def wait(
+    tenant: str, request: Request, reg: Reg, stores: Stores,
+    cursor: Annotated[int, Query(ge=0)], timeout: Annotated[float, Query(ge=0, le=WAIT_MAX)] = 25,
+) -> Response:
+    """Long-poll: answer as soon as the cloud has changes after `cursor`, or at `timeout`."""
+    token = _token(request)
+    await run_in_threadpool(_identity, reg, stores, tenant, token)
+    deadline = time.monotonic() + timeout
+    while True:
+        head = await run_in_threadpool(lambda: stores.get(tenant).head())
+        if head > cursor or time.monotonic() >= deadline:
+            return _reply(request, {"changed": head > cursor, "head": head})
+        if await request.is_disconnected():
+            return Response(status_code=204)
+        await asyncio.sleep(WAIT_STEP)
+
+
+@router.get("/snapshot")
+async def snapshot(tenant: str, request: Request, reg: Reg, stores: Stores) -> Response:
+    """A fresh copy of the workstation's infobase, for a workstation that must refresh."""
+    token = _token(request)
+
+    def work() -> Response:
+        from cloud.api.snapshot import snapshot_response
+
+        _, ident = _identity(reg, stores, tenant, token)
+        return snapshot_response(reg, ident.workstation)
+
+    result: Response = await run_in_threadpool(work)
+    return result
