@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: a real cloud server process and installed workstations."""
