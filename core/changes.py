@@ -8,44 +8,14 @@ once, whole (a document with its lines).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
+from core.ddl import q
 from core.filters import Scope
+from core.schema import Entity
 from core.store import Store
 
 Change = dict[str, Any]
-
-
-@dataclass
-class Touched:
-    """What the journal says about one object within a window."""
-
-    entity: str
-    id: str
-    seq: int  # its newest row
-    origin: str | None  # who made the newest change
-    at: float | None
-    old_orgs: set[str] = field(default_factory=set)  # organizations it had before moving/deleting
-
-
-def scan(store: Store, after: int, max_rows: int) -> tuple[dict[tuple[str, str], Touched], int]:
-    """Objects touched by the journal rows after `after` (at most `max_rows`); the last seq."""
-    touched: dict[tuple[str, str], Touched] = {}
-    last = after
-    for seq, entity, oid, org, origin, at in store.conn.execute(
-        "SELECT seq, entity, id, org, origin, at FROM _journal WHERE seq > ? ORDER BY seq LIMIT ?",
-        (after, max_rows),
-    ):
-        last = seq
-        t = touched.get((entity, oid))
-        if t is None:
-            t = touched[(entity, oid)] = Touched(entity, oid, seq, origin, at)
-        else:
-            t.seq, t.origin, t.at = seq, origin, at
-        if org is not None:
-            t.old_orgs.add(org)
-    return touched, last
 
 
 def versions_of(store: Store, ids: Iterable[str]) -> dict[str, tuple[int, bool, float | None]]:
@@ -72,45 +42,92 @@ def _versions_chunk(store: Store, ids: list[str]) -> dict[str, tuple[int, bool, 
     }
 
 
-def changes_for(
-    store: Store, touched: Iterable[Touched], scope: Scope | None, *, skip_origin: str | None
-) -> list[Change]:
-    """The changes a node with `scope` should receive for `touched` objects, in journal order.
+def pull_window(
+    store: Store, after: int, limit: int, scope: Scope | None, *, skip_origin: str | None
+) -> tuple[list[Change], int]:
+    """The changes after `after` that a node with `scope` should receive, and the last seq read.
 
-    Objects whose newest change came from `skip_origin` are left out: that node has them.
-    A document that left the scope (moved to another organization, or deleted) travels as a
-    delete to the nodes that carried it.
+    Reads a window of at most `limit` journal rows. Coalescing (newest row per object) and the
+    join with each entity's table happen in SQL, so the per-object work left in Python is
+    building its dict. Objects whose newest change came from `skip_origin` are left out: that
+    node has them. A document that left the scope (moved to another organization, or deleted)
+    travels as a delete to the nodes that carried it.
     """
-    wanted = [t for t in touched if skip_origin is None or t.origin != skip_origin]
-    wanted.sort(key=lambda t: t.seq)
-    by_entity: dict[str, list[str]] = {}
-    for t in wanted:
-        by_entity.setdefault(t.entity, []).append(t.id)
-    current: dict[tuple[str, str], dict[str, Any]] = {}
-    for entity, ids in by_entity.items():
-        if entity not in store.schema.entities:
+    upto = store.scalar(
+        "SELECT seq FROM _journal WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
+        (after, max(limit, 1) - 1),
+    )
+    if upto is None:
+        upto = store.head()
+    found: list[tuple[int, Change]] = []
+    for e in store.schema.entities.values():
+        found.extend(_entity_window(store, e, after, int(upto), scope, skip_origin))
+    found.sort(key=lambda pair: pair[0])
+    return [c for _, c in found], max(int(upto), after)
+
+
+def _entity_window(
+    store: Store, e: Entity, after: int, upto: int, scope: Scope | None, skip: str | None
+) -> list[tuple[int, Change]]:
+    cols = ", ".join(f"t.{q(f.name)}" for f in e.fields)
+    rows: list[Any] = store.conn.execute(
+        "WITH w AS (SELECT max(seq) AS s, id, origin AS o, group_concat(org, ' ') AS orgs "
+        "FROM _journal WHERE seq > ? AND seq <= ? AND entity = ? GROUP BY id) "
+        f"SELECT w.s, w.id, w.o, w.orgs, v.version, t.id IS NOT NULL, {cols} FROM w "
+        f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id",
+        (after, upto, e.name),
+    ).fetchall()
+    names = [f.name for f in e.fields]
+    bools = [i for i, f in enumerate(e.fields) if f.type == "boolean"]
+    org_at = names.index(e.org_field) if e.org_field else -1
+    out: list[tuple[int, Change]] = []
+    puts: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seq: int = row[0]
+        oid: str = row[1]
+        origin, orgs, version = row[2], row[3], row[4] or 0
+        if skip is not None and origin == skip:
             continue
-        for oid, found in store.get_many(entity, ids).items():
-            current[(entity, oid)] = found
-    gone = [t.id for t in wanted if (t.entity, t.id) not in current]
-    tomb = versions_of(store, gone)
-    out: list[Change] = []
-    for t in wanted:
-        if t.entity not in store.schema.entities:
-            continue
-        e = store.schema.entity(t.entity)
-        obj: dict[str, Any] | None = current.get((t.entity, t.id))
-        carried = scope is None or any(scope.receives(e, o) for o in t.old_orgs)
-        if obj is not None and (scope is None or scope.receives(e, obj["org"])):
-            out.append({
-                "entity": t.entity, "id": t.id, "op": "put", "version": obj["version"],
-                "org": obj["org"], "fields": obj["fields"],
-            })
-        elif obj is not None and carried:
-            out.append({"entity": t.entity, "id": t.id, "op": "delete",
-                        "version": obj["version"]})
-        elif obj is None and (e.shared or carried):
-            v = tomb.get(t.id)
-            out.append({"entity": t.entity, "id": t.id, "op": "delete",
-                        "version": v[0] if v else 0})
+        carried = scope is None or (
+            orgs is not None and any(scope.receives(e, o) for o in str(orgs).split(" "))
+        )
+        if row[5]:
+            values = list(row[6:])
+            for i in bools:
+                if values[i] is not None:
+                    values[i] = bool(values[i])
+            org = oid if e.organization == "self" else (values[org_at] if org_at >= 0 else None)
+            if scope is None or scope.receives(e, org):
+                fields = dict(zip(names, values, strict=True))
+                puts[oid] = fields
+                out.append((seq, {"entity": e.name, "id": oid, "op": "put", "version": version,
+                                  "org": org, "fields": fields}))
+            elif carried:
+                out.append((seq, {"entity": e.name, "id": oid, "op": "delete",
+                                  "version": version}))
+        elif e.shared or carried:
+            out.append((seq, {"entity": e.name, "id": oid, "op": "delete", "version": version}))
+    if e.sections and puts:
+        _attach_sections(store, e, puts)
     return out
+
+
+def _attach_sections(store: Store, e: Entity, puts: dict[str, dict[str, Any]]) -> None:
+    ids = list(puts)
+    for s in e.sections:
+        for fields in puts.values():
+            fields[s.name] = []
+        names = [f.name for f in s.fields]
+        bools = [i for i, f in enumerate(s.fields) if f.type == "boolean"]
+        cols = ", ".join(q(n) for n in names)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            for row in store.conn.execute(
+                f"SELECT owner, {cols} FROM {q(s.table)} WHERE owner IN "
+                f"({', '.join('?' * len(chunk))}) ORDER BY owner, line_no", chunk,
+            ):
+                values = list(row[1:])
+                for b in bools:
+                    if values[b] is not None:
+                        values[b] = bool(values[b])
+                puts[row[0]][s.name].append(dict(zip(names, values, strict=True)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import uuid
 from typing import Any
 
@@ -17,8 +18,13 @@ from core.schema import Entity, Field
 Row = dict[str, Any]
 
 
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def check_id(value: Any, *, what: str = "id") -> str:
     """A canonical lowercase UUID string, or a clear error."""
+    if isinstance(value, str) and _CANONICAL.fullmatch(value):
+        return value  # the common case, checked without building a UUID object
     if isinstance(value, str):
         try:
             u = uuid.UUID(value)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -80,8 +81,12 @@ class Entity:
     def numbered_field(self) -> Field | None:
         return next((f for f in self.fields if f.numbered), None)
 
+    @cached_property
+    def _fields_by_name(self) -> dict[str, Field]:
+        return {f.name: f for f in self.fields}
+
     def field(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
+        return self._fields_by_name.get(name)
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)

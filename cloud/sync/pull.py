@@ -7,7 +7,7 @@ from typing import Any
 from cloud.sync.nodes import check_position, confirm
 from cloud.sync.tables import ensure_cloud_tables
 from cloud.sync.tokens import SyncIdentity
-from core.changes import changes_for, scan
+from core.changes import pull_window
 from core.errors import ValidationError
 from core.filters import Scope
 from core.store import Store
@@ -35,8 +35,7 @@ def pull_page(store: Store, ident: SyncIdentity, cursor: Any, limit: Any = 1000)
         confirm(store, ws_id, cursor, pulled=True)
     with store.read():  # one snapshot: a write landing meanwhile is wholly in or wholly after
         head = store.head()
-        touched, last = scan(store, cursor, limit)
-        changes = changes_for(store, touched.values(), scope_of(ident), skip_origin=ws_id)
+        changes, last = pull_window(store, cursor, limit, scope_of(ident), skip_origin=ws_id)
     return {"changes": changes, "cursor": last, "head": head, "more": last < head}
 
 

@@ -119,6 +119,7 @@ class _Apply:
         self.results: list[dict[str, Any]] = []
         self.conflicts: list[dict[str, Any]] = []
         self.writes: dict[str, dict[str, dict[str, Any] | None]] = {}  # entity -> id -> fields
+        self.created: set[tuple[str, str]] = set()  # earlier in this batch: may be referred to
 
     def run(self, incoming: list[Incoming]) -> dict[str, Any]:
         current = self._current(incoming)
@@ -144,9 +145,12 @@ class _Apply:
         for ch in incoming:
             by_entity.setdefault(ch.entity.name, []).append(ch.id)
         out: dict[str, dict[str, Any]] = {}
-        for entity in self.store.schema.entities.values():
-            ids = [c.id for c in incoming]  # an id may exist under another entity
-            out.update(self.store.get_many(entity.name, ids))
+        for entity, ids in by_entity.items():
+            out.update(self.store.get_many(entity, ids))
+        unknown = [c.id for c in incoming if c.id not in out]
+        for entity in self.store.schema.entities:  # an id already used by another entity
+            if unknown:
+                out.update(self.store.get_many(entity, unknown))
         return out
 
     def _decide(
@@ -208,12 +212,8 @@ class _Apply:
         missing += [s.name for s in e.sections if s.name not in ch.fields]
         if missing:
             raise ValidationError(f"{e.name}: the pushed object lacks {', '.join(missing)}")
-        self.store.check_refs(e, changes.columns, changes.sections, also=self._pending_ids())
+        self.store.check_refs(e, changes.columns, changes.sections, also=self.created)
         return {**ch.fields}
-
-    def _pending_ids(self) -> set[tuple[str, str]]:
-        return {(ent, oid) for ent, objs in self.writes.items()
-                for oid, f in objs.items() if f is not None}
 
     @staticmethod
     def _org(e: Entity, oid: str, fields: dict[str, Any]) -> str | None:
@@ -253,6 +253,10 @@ class _Apply:
         if cur is not None:  # the version being replaced is someone's merge base
             self.store.keep_history(ch.id, cur_version, cur["fields"])
         self.writes.setdefault(ch.entity.name, {})[ch.id] = fields
+        if fields is not None:
+            self.created.add((ch.entity.name, ch.id))
+        else:
+            self.created.discard((ch.entity.name, ch.id))
 
     def _send_back(
         self, ch: Incoming, cur: dict[str, Any] | None, version: int, status: str
