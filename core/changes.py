@@ -131,3 +131,46 @@ def _attach_sections(store: Store, e: Entity, puts: dict[str, dict[str, Any]]) -
                     if values[b] is not None:
                         values[b] = bool(values[b])
                 puts[row[0]][s.name].append(dict(zip(names, values, strict=True)))
+
+
+def outgoing_window(store: Store, limit: int) -> list[Change]:
+    """Up to `limit` journal rows' worth of local changes to send, in the order objects began.
+
+    An object refused by the cloud and not changed since stays out (it is flagged, not lost).
+    Each change carries the object's current state and `base`, the version last agreed on.
+    """
+    unrefused = ("NOT EXISTS (SELECT 1 FROM _rejected r WHERE r.id = j.id AND r.seq >= j.seq)")
+    upto = store.scalar(
+        f"SELECT seq FROM _journal j WHERE {unrefused} ORDER BY seq LIMIT 1 OFFSET ?",
+        (max(limit, 1) - 1,),
+    )
+    if upto is None:
+        upto = store.head()
+    found: list[tuple[int, Change]] = []
+    for e in store.schema.entities.values():
+        cols = ", ".join(f"t.{q(f.name)}" for f in e.fields)
+        rows: list[Any] = store.conn.execute(
+            f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at FROM _journal j "
+            f"WHERE seq <= ? AND entity = ? AND {unrefused} GROUP BY id) "
+            f"SELECT w.s, w.id, w.at, v.version, t.id IS NOT NULL, {cols} FROM w "
+            f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id",
+            (upto, e.name),
+        ).fetchall()
+        names = [f.name for f in e.fields]
+        bools = [i for i, f in enumerate(e.fields) if f.type == "boolean"]
+        puts: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            ch: Change = {"entity": e.name, "id": row[1], "op": "delete", "base": row[3] or 0,
+                          "at": row[2]}
+            if row[4]:
+                values = list(row[5:])
+                for i in bools:
+                    if values[i] is not None:
+                        values[i] = bool(values[i])
+                ch["op"] = "put"
+                ch["fields"] = puts[row[1]] = dict(zip(names, values, strict=True))
+            found.append((int(row[0]), ch))
+        if e.sections and puts:
+            _attach_sections(store, e, puts)
+    found.sort(key=lambda pair: pair[0])
+    return [c for _, c in found]

@@ -97,7 +97,8 @@ async def pull(tenant: str, request: Request, reg: Reg, stores: Stores) -> Respo
 
     def work() -> dict[str, Any]:
         store, ident = _identity(reg, stores, tenant, token)
-        return pull_page(store, ident, body.get("cursor"), body.get("limit", 1000))
+        return pull_page(store, ident, body.get("cursor"), body.get("limit", 1000),
+                         body.get("confirmed"))
 
     return _reply(request, await run_in_threadpool(work))
 

@@ -24,8 +24,13 @@ def horizon(store: Store) -> int:
     return int(store.meta("horizon", 0) or 0)
 
 
-def check_position(store: Store, workstation: str, cursor: int) -> int:
-    """Refuse a cursor the cloud can no longer serve; return the cursor it confirmed last."""
+def check_position(
+    store: Store, workstation: str, cursor: int, *, reading: int | None = None
+) -> int:
+    """Refuse a position the cloud can no longer serve; return the cursor confirmed last.
+
+    `cursor` is what the workstation holds; `reading` (default `cursor`) is where it reads from.
+    """
     row: Any = store.conn.execute(
         "SELECT cursor_seen FROM _sync_nodes WHERE workstation = ?", (workstation,)
     ).fetchone()
@@ -35,10 +40,11 @@ def check_position(store: Store, workstation: str, cursor: int) -> int:
             f"this workstation is at change {cursor} but had already reached {seen}: "
             "it was restored from a backup and must refresh its data"
         )
-    if cursor < horizon(store):
+    start = cursor if reading is None else reading
+    if start < horizon(store):
         raise BehindHorizon(
             f"this workstation was offline longer than the cloud keeps deletions "
-            f"(change {cursor} < {horizon(store)}): it must refresh its data"
+            f"(change {start} < {horizon(store)}): it must refresh its data"
         )
     return seen
 

@@ -20,19 +20,26 @@ def scope_of(ident: SyncIdentity) -> Scope:
     return Scope.of(ws.orgs, ws.receive_only, ws.catalogs)
 
 
-def pull_page(store: Store, ident: SyncIdentity, cursor: Any, limit: Any = 1000) -> dict[str, Any]:
+def pull_page(
+    store: Store, ident: SyncIdentity, cursor: Any, limit: Any = 1000, confirmed: Any = None
+) -> dict[str, Any]:
     """One page of changes after `cursor`, read in one snapshot.
 
     The page's `cursor` is the last change sequence read, whether or not it was sent: changes
-    outside the workstation's scope, or its own, still move it forward.
+    outside the workstation's scope, or its own, still move it forward. `confirmed` is the
+    cursor the workstation has committed (it may ask for the next page before committing the
+    last one); it defaults to `cursor`.
     """
     cursor = _int(cursor, "cursor")
+    confirmed = cursor if confirmed is None else _int(confirmed, "confirmed")
+    if confirmed > cursor:
+        raise ValidationError("'confirmed' cannot be past 'cursor'")
     limit = max(1, min(_int(limit, "limit"), MAX_LIMIT))
     ensure_cloud_tables(store)
     ws_id = ident.workstation.id
     with store.write():
-        check_position(store, ws_id, cursor)
-        confirm(store, ws_id, cursor, pulled=True)
+        check_position(store, ws_id, confirmed, reading=cursor)
+        confirm(store, ws_id, confirmed, pulled=True)
     with store.read():  # one snapshot: a write landing meanwhile is wholly in or wholly after
         head = store.head()
         changes, last = pull_window(store, cursor, limit, scope_of(ident), skip_origin=ws_id)

@@ -46,10 +46,11 @@ class CloudClient:
         data: dict[str, Any] = self._call("GET", f"{self.base}/whoami")
         return data
 
-    def pull(self, cursor: int, limit: int) -> dict[str, Any]:
-        data: dict[str, Any] = self._call(
-            "POST", f"{self.base}/pull", body={"cursor": cursor, "limit": limit}
-        )
+    def pull(self, cursor: int, limit: int, *, confirmed: int | None = None) -> dict[str, Any]:
+        body = {"cursor": cursor, "limit": limit}
+        if confirmed is not None:
+            body["confirmed"] = confirmed
+        data: dict[str, Any] = self._call("POST", f"{self.base}/pull", body=body)
         return data
 
     def push(self, batch: str, cursor: int, changes: list[dict[str, Any]]) -> dict[str, Any]:

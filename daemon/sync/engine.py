@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,13 +99,26 @@ def _pull_all(
     store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
     should_stop: Callable[[], bool],
 ) -> None:
-    while not should_stop():
-        page = client.pull(cursor_of(store), PULL_PAGE)
-        result.pulled += apply_page(store, page)
-        if progress:
-            progress("pull", result.pulled)
-        if not page.get("more"):
-            return
+    """Pull pages until the cloud has no more, fetching the next page while applying this one.
+
+    The next request names the page's cursor to read from and the committed cursor as
+    `confirmed`, so the cloud never believes the workstation holds what it has not committed.
+    """
+    with ThreadPoolExecutor(1, thread_name_prefix="outpost-pull") as pool:
+        committed = cursor_of(store)
+        ahead: Future[dict[str, Any]] = pool.submit(client.pull, committed, PULL_PAGE)
+        while True:
+            page = ahead.result()
+            more = bool(page.get("more")) and not should_stop()
+            if more:
+                ahead = pool.submit(client.pull, int(page["cursor"]), PULL_PAGE,
+                                    confirmed=committed)
+            result.pulled += apply_page(store, page)
+            committed = int(page["cursor"])
+            if progress:
+                progress("pull", result.pulled)
+            if not more:
+                return
 
 
 def _refresh(store: Store, client: CloudClient, scratch: Path, progress: Progress | None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from core.apply import delete_objects, mute_since, set_versions, upsert_objects
-from core.changes import versions_of
+from core.changes import outgoing_window
 from core.store import Store
 from daemon.sync.tables import ensure_workstation_tables
 
@@ -41,36 +41,10 @@ def prepare(store: Store, limit: int) -> Outbox | None:
         row: Any = store.conn.execute("SELECT batch_id, upto, body FROM _outbox").fetchone()
         if row is not None:
             return Outbox(str(row[0]), int(row[1]), orjson.loads(row[2]))
-        upto = store.head()
-        picked: list[Any] = store.conn.execute(
-            "SELECT j.entity, j.id, max(j.seq) AS last, max(j.at) FROM _journal j "
-            "LEFT JOIN _rejected r ON r.id = j.id "
-            "GROUP BY j.entity, j.id HAVING r.seq IS NULL OR last > r.seq "
-            "ORDER BY min(j.seq) LIMIT ?", (limit,),
-        ).fetchall()
-        if not picked:
+        upto = store.head()  # the content read below includes every change up to here
+        changes = outgoing_window(store, limit)
+        if not changes:
             return None
-        by_entity: dict[str, list[str]] = {}
-        for entity, oid, _, _ in picked:
-            by_entity.setdefault(entity, []).append(oid)
-        current: dict[str, dict[str, Any]] = {}
-        for entity, ids in by_entity.items():
-            if entity in store.schema.entities:
-                current.update(store.get_many(entity, ids))
-        bases = versions_of(store, [p[1] for p in picked])
-        changes: list[dict[str, Any]] = []
-        for entity, oid, _, at in picked:
-            if entity not in store.schema.entities:
-                continue
-            obj = current.get(oid)
-            base = bases.get(oid)
-            ch: dict[str, Any] = {
-                "entity": entity, "id": oid, "op": "put" if obj else "delete",
-                "base": base[0] if base else 0, "at": at,
-            }
-            if obj is not None:
-                ch["fields"] = obj["fields"]
-            changes.append(ch)
         batch = Outbox(str(uuid.uuid4()), upto, changes)
         store.conn.execute(
             "INSERT INTO _outbox(batch_id, upto, body) VALUES (?, ?, ?)",
