@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Sync throughput over loopback HTTP, against the raw local upsert of the same objects.
+
+    .venv/bin/python scripts/bench_sync.py [--objects 100000] [--rounds 50]
+
+Runs a real `outpost-cloud serve`, a workstation installed from a real bundle, and measures in
+one run (the machine is shared and noisy, so ratios matter more than seconds):
+  pull   N objects changed on the cloud, received by `outpost sync` (a child process: its wall
+         time, and its peak memory)
+  push   N objects written locally (raw SQL into the infobase), sent by `outpost sync`
+  raw    the same N objects upserted straight into a copy of the local database (the floor)
+  noop   a sync with nothing to do, in process, median of --rounds
+Targets: pull and push >= 40,000 objects/s and within 4x of raw; noop median < 10 ms;
+client peak memory < 150 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+
+from core.apply import upsert_objects  # noqa: E402
+from core.store import Store  # noqa: E402
+from daemon.workstation import Workstation  # noqa: E402
+from tests.support.cloud import CloudServer, make_tenant  # noqa: E402
+from tests.support.workstation import install, login, make_bundle  # noqa: E402
+
+BIN = Path(sys.executable).parent
+
+
+def cloud_objects(n: int) -> list[tuple[str, dict[str, object]]]:
+    return [(str(uuid.uuid4()), {"code": f"B-{i:07d}", "name": f"Counterparty {i} Ltd",
+                                 "tax_id": f"{7700000000 + i}"}) for i in range(n)]
+
+
+def timed_sync(home: Path) -> tuple[float, float, str]:
+    """`outpost sync --json` in a child process: wall seconds, peak RSS in MB, its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    proc = subprocess.run([str(BIN / "outpost"), "--home", str(home), "sync", "--json"],
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"sync failed: {proc.stderr or proc.stdout}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024, proc.stdout
+
+
+def raw_upsert(db: Path, objs: list[tuple[str, dict[str, object]]], scratch: Path) -> float:
+    copy = scratch / "raw.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+    src = Store.open(db)
+    src.conn.execute(f"VACUUM INTO '{copy}'")
+    src.close()
+    store = Store.open(copy)
+    e = store.schema.entity("counterparties")
+    t = time.perf_counter()
+    with store.write():
+        upsert_objects(store, e, objs)
+    took = time.perf_counter() - t
+    store.close()
+    return took
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--objects", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=50)
+    args = ap.parse_args()
+    n = args.objects
+    scratch = Path(tempfile.mkdtemp(prefix="outpost-bench-sync-"))
+    server = None
+    try:
+        tenant = make_tenant(scratch / "cloud", orgs=2)
+        server = CloudServer(scratch / "cloud").start()
+        bundle = make_bundle(tenant, scratch / "ws.zip", name="bench")
+        home = install(bundle, scratch / "home", server.url)
+        login(home, "alice", tenant.users["alice"])
+
+        objs = cloud_objects(n)
+        store = tenant.store()
+        with store.write():
+            for oid, fields in objs:
+                store.put_row("counterparties", fields, id=oid)
+        store.close()
+        pull_s, pull_mb, _ = timed_sync(home.root)
+        raw_pull = raw_upsert(home.database, objs, scratch)
+
+        local = Store.open(home.database)
+        mine = [(str(uuid.uuid4()), {"code": f"W-{i:07d}", "name": f"Local customer {i}",
+                                     "tax_id": None}) for i in range(n)]
+        with local.write():
+            local.conn.executemany(
+                "INSERT INTO counterparties(id, code, name, tax_id) VALUES (?, ?, ?, ?)",
+                [(oid, f["code"], f["name"], f["tax_id"]) for oid, f in mine],
+            )
+        local.close()
+        push_s, push_mb, _ = timed_sync(home.root)
+        raw_push = raw_upsert(home.database, mine, scratch)
+
+        ws = Workstation(home)
+        ws.sync()
+        times = []
+        for _ in range(args.rounds):
+            t = time.perf_counter()
+            r = ws.sync()
+            times.append(time.perf_counter() - t)
+            assert r.ok and r.pushed == 0 and r.pulled == 0, r
+        ws.close()
+        noop = statistics.median(times) * 1000
+
+        print(f"objects                {n}")
+        print(f"pull   {pull_s:7.2f} s  {n / pull_s:9.0f} obj/s  raw upsert {raw_pull:6.2f} s  "
+              f"ratio {pull_s / raw_pull:5.2f}x (target <= 4x, >= 40000 obj/s)")
+        print(f"push   {push_s:7.2f} s  {n / push_s:9.0f} obj/s  raw upsert {raw_push:6.2f} s  "
+              f"ratio {push_s / raw_push:5.2f}x (target <= 4x, >= 40000 obj/s)")
+        print(f"noop   median {noop:6.2f} ms over {args.rounds} syncs (target < 10 ms)")
+        print(f"memory client peak RSS: pull {pull_mb:.0f} MB, push {push_mb:.0f} MB "
+              f"(target < 150 MB)")
+    finally:
+        if server:
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
