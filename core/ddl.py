@@ -74,7 +74,9 @@ def entity_tables(e: Entity) -> list[str]:
     cols = ", ".join(f"{q(f.name)} {f.sql_type}" for f in e.fields)
     stmts = [f"CREATE TABLE {q(e.table)}(id TEXT PRIMARY KEY NOT NULL, {cols})"]
     if e.org_field:
-        stmts.append(f"CREATE INDEX {q(e.table + '_by_org')} ON {q(e.table)}({q(e.org_field)})")
+        stmts.append(  # with id: a page of one organization's objects needs no sort
+            f"CREATE INDEX {q(e.table + '_by_org')} ON {q(e.table)}({q(e.org_field)}, id)"
+        )
     for s in e.sections:
         scols = ", ".join(f"{q(f.name)} {f.sql_type}" for f in s.fields)
         stmts.append(

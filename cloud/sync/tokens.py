@@ -35,7 +35,8 @@ def _hash(token: str) -> str:
 
 
 def may_sync(user: User, ws: Workstation) -> bool:
-    if user.role not in ("admin", "user", "sync"):
+    """Users and sync accounts may sync (admins manage; they cannot be a workstation's users)."""
+    if user.role not in ("user", "sync"):
         return False
     return not ws.users or user.login in ws.users
 
