@@ -182,6 +182,28 @@ def user_add(tenant_name: str, login: str, role: str, password_stdin: bool,
     click.echo(f"added {u.role} '{u.login}' to tenant '{u.tenant}'")
 
 
+@user.command("passwd")
+@click.argument("tenant_name", metavar="TENANT")
+@click.argument("login")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the new password from the first line of standard input.")
+@data_option
+def user_passwd(tenant_name: str, login: str, password_stdin: bool,
+                data_dir: Path | None) -> None:
+    """Change LOGIN's password; workstations signed in as LOGIN must sign in again."""
+    with open_registry(data_dir) as reg:
+        reg.user(tenant_name, login)
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+            if not password:
+                raise ValidationError("password: nothing on standard input")
+        else:
+            password = click.prompt("New password", hide_input=True, confirmation_prompt=True,
+                                    err=True)
+        reg.set_password(tenant_name, login, password)
+    click.echo(f"changed the password of '{login}' in tenant '{tenant_name}'")
+
+
 @user.command("list")
 @click.argument("tenant_name", metavar="TENANT")
 @data_option
@@ -259,6 +281,28 @@ def seed(tenant_name: str, objects: int, seed_value: int, data_dir: Path | None,
                f"{report.seconds:.2f} s: {report.counterparties} counterparties, "
                f"{report.items} items, {report.sales_invoices} sales invoices "
                f"({report.invoice_lines} lines), {report.payments} payments{made}")
+
+
+@cli.command()
+@click.argument("tenant_name", metavar="TENANT")
+@click.option("--keep-days", default=30.0, show_default=True, type=click.FloatRange(0),
+              help="How long deletions and replaced versions are kept for workstations that "
+                   "are away; one away longer refreshes its data at its next sync.")
+@data_option
+@json_option
+def compact(tenant_name: str, keep_days: float, data_dir: Path | None, as_json: bool) -> None:
+    """Compact TENANT's change log: keep only what workstations can still need."""
+    from cloud.sync import compact as run_compact
+
+    with open_registry(data_dir) as reg, reg.tenant_store(tenant_name) as store:
+        done = run_compact(store, keep_days=keep_days)
+    if as_json:
+        echo_json({"journal_rows": done.journal_rows, "history_rows": done.history_rows,
+                   "tombstones": done.tombstones, "horizon": done.horizon})
+        return
+    click.echo(f"compacted '{tenant_name}': dropped {done.journal_rows} change-log rows, "
+               f"{done.history_rows} old versions, {done.tombstones} tombstones; "
+               f"horizon now at change {done.horizon}")
 
 
 @cli.group(cls=Group)
