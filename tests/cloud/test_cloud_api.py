@@ -14,6 +14,7 @@ import requests
 
 from cloud.registry import Registry
 from cloud.seed import seed
+from installer.verify import verify_bundle
 
 PW = "correct horse battery staple"
 ADMIN, USER, SYNC = ("boss", PW), ("ann", PW), ("bot", PW)
@@ -162,7 +163,7 @@ def test_seats_under_concurrent_creation(cloud: Cloud) -> None:
     assert r.status_code == 201 and r.json()["prefix"] == "NX"
 
 
-def test_workstation_management(cloud: Cloud) -> None:
+def test_workstation_management(cloud: Cloud, tmp_path: Path) -> None:
     body = {"name": "Field laptop", "orgs": cloud.orgs[:1], "users": ["ann", "bot"],
             "prefix": "FL", "priority": "workstation", "receive_only": ["items"],
             "catalogs": "used"}
@@ -195,7 +196,11 @@ def test_workstation_management(cloud: Cloud) -> None:
         got = cloud.api.call("GET", f"/tenants/acme/workstations/{ws['id']}", auth=ADMIN)
         assert got.json() == ws
         r = cloud.api.call("GET", f"/tenants/acme/workstations/{ws['id']}/bundle", auth=ADMIN)
-        assert r.status_code == 501 and r.json()["error"] == "not_implemented"
+        assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+        zip_path = tmp_path / "bundle.zip"
+        zip_path.write_bytes(r.content)
+        verified = verify_bundle(zip_path, pinned_key=cloud.reg.public_key_b64())
+        assert verified.manifest["workstation"] == ws["id"]
         r = cloud.api.call("GET", "/tenants/acme/workstations/nope/bundle", auth=ADMIN)
         assert r.status_code == 404
     finally:
