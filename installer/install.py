@@ -23,6 +23,7 @@ from typing import Any
 import apsw
 
 from core import migrations
+from core.bundle_format import DATABASE
 from core.errors import Conflict, OutpostError, StoreError
 from core.store import Store
 from daemon import config as config_mod
@@ -31,7 +32,6 @@ from daemon.home import Home
 from installer.autostart import Autostart
 from installer.launch import daemon_command, outpost_program, start_daemon
 from installer.verify import (
-    DATABASE,
     BundleRefused,
     Limits,
     VerifiedBundle,

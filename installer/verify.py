@@ -22,16 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from core.bundle_format import DATABASE, FORMAT, MANIFEST, MEMBERS, README, SIGNATURE
 from core.errors import OutpostError
 from core.signing import SignatureError, fingerprint, verify
 from core.version import __version__
 
-FORMAT = 1
-DATABASE = "InfoBase/infobase.db"
-README = "InfoBase/ReadMe.html"
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.sig"
-MEMBERS = (DATABASE, README, MANIFEST, SIGNATURE)
 SIGNATURE_SIZE = 64  # a raw Ed25519 signature
 CHUNK = 1 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
