@@ -232,9 +232,20 @@ def uninstall(home: Home, *, keep_data: bool = False, force: bool = False,
     removed = autostart.unregister(home.root) if autostart is not None else None
     data_removed = False
     if not keep_data and looks_installed:
+        _forget_credentials(home)
         shutil.rmtree(home.root)
         data_removed = True
     return UninstallResult(home.root, removed, data_removed)
+
+
+def _forget_credentials(home: Home) -> None:
+    """Remove the workstation's token from the OS keyring too, not only the home's files."""
+    cfg = _existing_config(home)
+    if cfg is not None:
+        from daemon.sync.credentials import Credentials
+
+        with contextlib.suppress(OutpostError, OSError):
+            Credentials(home, f"{cfg.tenant}/{cfg.workstation}").clear()
 
 
 def stop_daemon(home: Home, program: list[str] | None) -> None:
