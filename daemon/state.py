@@ -21,6 +21,9 @@ def _write_json(path: Path, value: Any) -> None:
     os.replace(tmp, path)
 
 
+write_json = _write_json  # public name for the daemon's own state files
+
+
 def read_json(path: Path, default: Any = None) -> Any:
     try:
         return json.loads(path.read_text())

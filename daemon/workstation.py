@@ -7,6 +7,7 @@ at once on one home, and answers status from what is on disk.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ class Workstation:
         self.home = home
         self.config = config_mod.load(home.config)
         self._store: Store | None = None
-        self.credentials = Credentials(home, f"{self.config.tenant}/{self.config.workstation}")
+        self.credentials = Credentials.of(home, self.config.tenant, self.config.workstation)
         self.log = SyncLog(home.state)
 
     @classmethod
@@ -102,8 +103,10 @@ class Workstation:
         finally:
             client.close()
 
-    def sync(self, *, progress: Progress | None = None, wait: float = 0) -> SyncResult:
-        """Run one sync now, unless one is already running on this home."""
+    def sync(self, *, progress: Progress | None = None, wait: float = 0,
+             should_stop: Callable[[], bool] | None = None) -> SyncResult:
+        """Run one sync now, unless one is already running on this home. `should_stop` lets the
+        daemon abandon it between batches when it stops (a sync cut off is simply run again)."""
         lock = filelock.FileLock(str(self.home.state / "sync.lock"))
         self.home.state.mkdir(parents=True, exist_ok=True)
         try:
@@ -117,7 +120,8 @@ class Workstation:
             else:
                 client = self.client()
                 try:
-                    result = run_sync(self.store, client, self.home.state, progress=progress)
+                    result = run_sync(self.store, client, self.home.state, progress=progress,
+                                      should_stop=should_stop or (lambda: False))
                 finally:
                     client.close()
             self.log.record(result.to_json())

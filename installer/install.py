@@ -245,7 +245,7 @@ def _forget_credentials(home: Home) -> None:
         from daemon.sync.credentials import Credentials
 
         with contextlib.suppress(OutpostError, OSError):
-            Credentials(home, f"{cfg.tenant}/{cfg.workstation}").clear()
+            Credentials.of(home, cfg.tenant, cfg.workstation).clear()
 
 
 def stop_daemon(home: Home, program: list[str] | None) -> None:

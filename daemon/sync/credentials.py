@@ -63,6 +63,11 @@ class Credentials:
         self.file = home.state / "credentials.enc"
         self.marker = home.state / "credentials.where"
 
+    @classmethod
+    def of(cls, home: Home, tenant: str, workstation: str) -> Credentials:
+        """The credentials of one workstation installed in `home`."""
+        return cls(home, f"{tenant}/{workstation}")
+
     def where(self) -> str | None:
         try:
             return self.marker.read_text().strip() or None
