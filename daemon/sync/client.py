@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -118,8 +120,11 @@ class CloudClient:
             raise errors.SyncError(f"TLS verification of the cloud failed: {_short(exc)}") from None
         except requests.exceptions.ProxyError as exc:
             raise errors.Offline(f"the proxy refused the connection: {_short(exc)}") from None
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise errors.Offline(f"cannot reach the cloud: {_short(exc)}") from None
+        except requests.exceptions.Timeout:
+            raise errors.Offline(f"the cloud at {_host(url)} did not answer in time") from None
+        except requests.exceptions.ConnectionError as exc:
+            why = _cause(exc)
+            raise errors.Offline(f"cannot reach the cloud at {_host(url)} ({why})") from None
         except requests.exceptions.RequestException as exc:
             raise errors.Offline(f"cannot talk to the cloud: {_short(exc)}") from None
 
@@ -143,6 +148,40 @@ class CloudClient:
         if resp.status_code >= 500 or resp.status_code in (408, 429):
             raise errors.Offline(f"the cloud is unavailable: {message}")
         raise errors.CloudRefused(message)
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def _cause(exc: BaseException) -> str:
+    """The root cause of a connection failure, in a few words."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "name not found"
+        if isinstance(seen, TimeoutError):
+            return "timed out"
+        if isinstance(seen, OSError) and seen.strerror:
+            return seen.strerror.lower()
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None:
+            for arg in getattr(seen, "args", ()):
+                if isinstance(arg, BaseException):
+                    nxt = arg
+                    break
+        if nxt is None and hasattr(seen, "reason") and isinstance(seen.reason, BaseException):
+            nxt = seen.reason
+        seen = nxt
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "getaddrinfo" in text:
+        return "name not found"
+    return "no connection"
 
 
 def _short(exc: Exception) -> str:
