@@ -25,6 +25,7 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
     flags = apsw.SQLITE_OPEN_READONLY if readonly else apsw.SQLITE_OPEN_READWRITE
     if create:
         flags |= apsw.SQLITE_OPEN_CREATE
+    conn: apsw.Connection | None = None
     try:
         conn = apsw.Connection(str(p), flags=flags)
         conn.set_busy_timeout(BUSY_TIMEOUT_MS)
@@ -33,6 +34,8 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
         conn.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bounded, and enough for bulk writes
     except apsw.Error as exc:
+        if conn is not None:
+            conn.close()
         raise StoreError(f"{p}: cannot open database: {exc}") from None
     return conn
 
@@ -48,7 +51,8 @@ def write_tx(conn: apsw.Connection) -> Iterator[apsw.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if not conn.get_autocommit():  # SQLite may have rolled back already (e.g. disk full)
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 

@@ -19,13 +19,18 @@ MIGRATIONS: dict[int, Callable[[apsw.Connection], None]] = {}
 CURRENT = 1
 
 
-def upgrade(conn: apsw.Connection, found: int, path: Path) -> None:
+def check(found: int, path: Path) -> None:
+    """Refuse a file this program cannot read: made by a newer Outpost, or not an infobase."""
     if found > CURRENT:
         raise StoreError(
             f"{path}: made by a newer Outpost (store format {found}, this one knows {CURRENT})"
         )
     if found < 1:
         raise StoreError(f"{path}: not an Outpost infobase")
+
+
+def upgrade(conn: apsw.Connection, found: int, path: Path) -> None:
+    check(found, path)
     for n in range(found + 1, CURRENT + 1):
         with write_tx(conn):
             MIGRATIONS[n](conn)

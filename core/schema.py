@@ -31,6 +31,7 @@ SQL_TYPES: dict[str, str] = {
 # Names that would clash with the columns and tables Outpost adds itself.
 RESERVED = {"id", "owner", "line_no", "rowid", "oid", "_rowid_"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -136,11 +137,17 @@ def parse_schema(text: str, *, origin: str = "<schema>") -> Schema:
     return _Parser(origin).schema(doc, text)
 
 
+def _names(keys: set[str]) -> str:
+    """Keys for a message, quoted so that any character in them stays on one line."""
+    return ", ".join(repr(k) for k in sorted(keys))
+
+
 class _Parser:
     def __init__(self, origin: str) -> None:
         self.origin = origin
 
     def fail(self, where: str, message: str) -> SchemaError:
+        where = _CONTROL.sub(lambda m: repr(m.group())[1:-1], where)  # one line, always
         return SchemaError(f"{self.origin}: {where}: {message}")
 
     def schema(self, doc: dict[str, Any], text: str) -> Schema:
@@ -155,7 +162,7 @@ class _Parser:
             raise self.fail("version", "version must be a positive integer")
         unknown = set(doc) - {"format", "name", "version", "entities"}
         if unknown:
-            raise self.fail("top level", f"unknown key(s): {', '.join(sorted(unknown))}")
+            raise self.fail("top level", f"unknown key(s): {_names(unknown)}")
         raw = doc.get("entities")
         if not isinstance(raw, dict) or not raw:
             raise self.fail("entities", "a schema needs at least one entity")
@@ -164,6 +171,11 @@ class _Parser:
         orgs = [e.name for e in entities.values() if e.organization == "self"]
         if len(orgs) != 1:
             raise self.fail("entities", "exactly one entity must have organization = \"self\"")
+        for e in entities.values():
+            f = e.field(e.org_field) if e.org_field else None
+            if f is not None and f.to != orgs[0]:
+                raise self.fail(f"entities.{e.name}.organization",
+                                f"'{f.name}' must refer to '{orgs[0]}', the organizations")
         return Schema(name=name, version=version, entities=entities, source=text)
 
     def entity(self, name: str, body: Any) -> Entity:
@@ -173,7 +185,7 @@ class _Parser:
             raise self.fail(where, "must be a table")
         unknown = set(body) - {"kind", "organization", "fields", "sections"}
         if unknown:
-            raise self.fail(where, f"unknown key(s): {', '.join(sorted(unknown))}")
+            raise self.fail(where, f"unknown key(s): {_names(unknown)}")
         kind = body.get("kind")
         if kind not in ("catalog", "document"):
             raise self.fail(f"{where}.kind", f"must be 'catalog' or 'document', got {kind!r}")
@@ -184,7 +196,7 @@ class _Parser:
         if org not in ("self", "none"):
             f = next((f for f in fields if f.name == org), None)
             if f is None or f.type != "ref":
-                raise self.fail(f"{where}.organization", f"'{org}' is not a reference field")
+                raise self.fail(f"{where}.organization", f"{org!r} is not a reference field")
         if kind == "document" and org in ("self", "none"):
             raise self.fail(f"{where}.organization", "a document needs an organization field")
         if sum(f.numbered for f in fields) > 1:
@@ -216,7 +228,7 @@ class _Parser:
                 raise self.fail(fwhere, "must be a table like { name = ..., type = ... }")
             unknown = set(f) - {"name", "type", "required", "to", "numbered", "max_length"}
             if unknown:
-                raise self.fail(fwhere, f"unknown key(s): {', '.join(sorted(unknown))}")
+                raise self.fail(fwhere, f"unknown key(s): {_names(unknown)}")
             name = f.get("name")
             if not isinstance(name, str):
                 raise self.fail(fwhere, "needs a name")
@@ -231,6 +243,8 @@ class _Parser:
             to = f.get("to")
             if (ftype == "ref") != (to is not None):
                 raise self.fail(fwhere, "'to' is required for ref fields and only for them")
+            if to is not None and not isinstance(to, str):
+                raise self.fail(f"{fwhere}.to", "must be the name of an entity")
             required = f.get("required", False)
             numbered = f.get("numbered", False)
             if not isinstance(required, bool) or not isinstance(numbered, bool):
@@ -253,16 +267,24 @@ class _Parser:
                 for f in fields:
                     if f.to is not None and f.to not in entities:
                         raise self.fail(
-                            f"entities.{owner}.{f.name}", f"refers to unknown entity '{f.to}'"
+                            f"entities.{owner}.{f.name}", f"refers to unknown entity {f.to!r}"
                         )
-        tables = set(entities)
+        tables = set(entities)  # and the other names in SQLite's one namespace
         for e in entities.values():
+            if e.org_field:
+                index = f"{e.table}_by_org"
+                if index in tables:
+                    raise self.fail(f"entities.{e.name}",
+                                    f"its index '{index}' clashes with an entity or a section")
+                tables.add(index)
             for s in e.sections:
                 if s.table in tables:
                     raise self.fail(f"entities.{e.name}.sections.{s.name}",
-                                    f"table '{s.table}' clashes with an entity")
+                                    f"table '{s.table}' clashes with an entity or an index")
                 tables.add(s.table)
 
     def check_name(self, where: str, name: str) -> None:
-        if not _NAME.match(name) or name.startswith("_"):
-            raise self.fail(where, f"'{name}' is not a valid name (lowercase letters, digits, _)")
+        if not _NAME.fullmatch(name) or name.startswith("_"):
+            raise self.fail(where, f"{name!r} is not a valid name (lowercase letters, digits, _)")
+        if name.startswith("sqlite_"):
+            raise self.fail(where, f"{name!r} is reserved (names starting with sqlite_ are)")

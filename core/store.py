@@ -48,18 +48,24 @@ class Store:
         if p.exists():
             raise StoreError(f"{p}: already exists")
         conn = connect(p, create=True)
-        with write_tx(conn):
-            conn.execute(BASE_TABLES)
-            for stmt in schema_sql(schema):
-                conn.execute(stmt)
-            meta = {
-                "store_format": migrations.CURRENT,
-                "schema_name": schema.name,
-                "schema_version": schema.version,
-                "schema": schema.source,
-                "prefix": prefix,
-            }
-            conn.executemany("INSERT INTO _meta(key, value) VALUES (?, ?)", meta.items())
+        try:
+            with write_tx(conn):
+                conn.execute(BASE_TABLES)
+                for stmt in schema_sql(schema):
+                    conn.execute(stmt)
+                meta = {
+                    "store_format": migrations.CURRENT,
+                    "schema_name": schema.name,
+                    "schema_version": schema.version,
+                    "schema": schema.source,
+                    "prefix": prefix,
+                }
+                conn.executemany("INSERT INTO _meta(key, value) VALUES (?, ?)", meta.items())
+        except apsw.Error as exc:  # leave no half-built file behind
+            conn.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{p}{suffix}").unlink(missing_ok=True)
+            raise StoreError(f"{p}: cannot create the infobase: {exc}") from None
         return cls(conn, schema, p)
 
     @classmethod
@@ -71,13 +77,19 @@ class Store:
         except apsw.Error:
             conn.close()
             raise StoreError(f"{p}: not an Outpost infobase") from None
-        if "schema" not in rows:
+        try:
+            if "schema" not in rows:
+                raise StoreError(f"{p}: not an Outpost infobase")
+            found = _format_of(rows.get("store_format"))
+            if readonly:
+                migrations.check(found, p)  # no upgrade without writing; still refuse newer
+            else:
+                migrations.upgrade(conn, found, p)
+            schema = parse_schema(str(rows["schema"]), origin=f"{p}:_meta")
+        except BaseException:
             conn.close()
-            raise StoreError(f"{p}: not an Outpost infobase")
-        if not readonly:
-            migrations.upgrade(conn, int(rows.get("store_format", 0)), p)
-        return cls(conn, parse_schema(str(rows["schema"]), origin=f"{p}:_meta"), p,
-                   node=str(rows.get("node", "cloud")))
+            raise
+        return cls(conn, schema, p, node=str(rows.get("node", "cloud")))
 
     def close(self) -> None:
         self.conn.close()
@@ -265,12 +277,12 @@ class Store:
         e = self.entity(entity)
         oid = new_id() if id is None else check_id(id)
         cols = [f.name for f in e.fields]
-        existing_row: Sequence[Any] | None = self.conn.execute(
-            f"SELECT {', '.join(q(c) for c in cols)} FROM {q(e.table)} WHERE id = ?", (oid,)
-        ).fetchone()
-        existing = dict(zip(cols, existing_row, strict=True)) if existing_row else None
-        changes = coerce_fields(e, fields, existing=existing)
-        with self.write():
+        with self.write():  # read and write under one lock: no other writer in between
+            existing_row: Sequence[Any] | None = self.conn.execute(
+                f"SELECT {', '.join(q(c) for c in cols)} FROM {q(e.table)} WHERE id = ?", (oid,)
+            ).fetchone()
+            existing = dict(zip(cols, existing_row, strict=True)) if existing_row else None
+            changes = coerce_fields(e, fields, existing=existing)
             self.check_refs(e, changes.columns, changes.sections)
             if existing is not None:
                 self._keep_current(e.name, oid)
@@ -385,6 +397,14 @@ class Store:
             if gone and self.stamps_versions:
                 self.stamp_version(oid, deleted=True)
         return gone
+
+
+def _format_of(value: Any) -> int:
+    """The store_format recorded in _meta; 0 (not an infobase) if it is not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:

@@ -1,23 +1,29 @@
 """The `outpost` command line: the workstation's face for people and scripts.
 
 Every command works without the daemon, on the home directly (a sync takes the home's lock, so
-two never run at once); when the daemon runs, `sync`, `status` and `stop` go through it.
+two never run at once); when the daemon runs, `status`, `sync`, `config set` and `stop` go
+through its control channel (daemon.service.control), and `login` tells it about the new token.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
 from core import __version__
 from core.cli import echo_json, run
-from core.errors import ValidationError
+from core.errors import OutpostError, ValidationError
 from daemon.home import Home
 from daemon.workstation import Workstation
+
+if TYPE_CHECKING:
+    from daemon.service.control import ControlClient
 
 
 class Ctx:
@@ -26,6 +32,23 @@ class Ctx:
 
     def workstation(self) -> Workstation:
         return Workstation(self.home)
+
+    def daemon(self, wait: float = 5.0) -> ControlClient | None:
+        """A client of the running daemon, or None when none runs (or it does not answer)."""
+        from daemon.service import ControlClient, DaemonNotRunning, daemon_running
+
+        if not daemon_running(self.home):
+            return None
+        client = ControlClient(self.home)
+        deadline = time.monotonic() + wait  # a daemon just started opens its channel soon
+        while True:
+            try:
+                client.ping()
+                return client
+            except DaemonNotRunning:
+                if time.monotonic() > deadline:
+                    return None
+                time.sleep(0.1)
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
@@ -45,16 +68,22 @@ def cli(ctx: click.Context, home: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def status(ctx: Ctx, as_json: bool) -> None:
-    """Show the workstation's state, pending changes and the last sync."""
-    ws = ctx.workstation()
-    st = ws.status()
+    """Show the workstation's state, pending changes, the last syncs and the next one."""
+    client = ctx.daemon()
+    if client is not None:
+        st = client.status()
+    else:
+        st = ctx.workstation().status()
+        st["daemon"] = {"running": False}
     if as_json:
         echo_json(st)
         return
     last = st["last_sync"]
+    daemon_info = st.get("daemon") or {}
     lines = [
         f"Workstation  {st['name']} ({st['workstation']}), prefix {st['prefix']}",
         f"State        {st['state']}",
+        f"Daemon       {_daemon_line(daemon_info)}",
         f"Cloud        {st['cloud_url']} (tenant {st['tenant']})",
         f"Mode         {st['mode']}" + (f", schedule {st['schedule']}"
                                          if st["mode"] == "scheduled" else ""),
@@ -72,6 +101,13 @@ def status(ctx: Ctx, as_json: bool) -> None:
             lines.append(f"Last sync    {when}: failed: {last.get('error')}")
     else:
         lines.append("Last sync    never")
+    if st.get("next_sync"):
+        lines.append(f"Next sync    {_iso_local(st['next_sync'])}")
+    history = st.get("history") or []
+    if history:
+        lines.append("History      (time, result, sent, received, conflicts)")
+        for h in reversed(history):
+            lines.append("  " + _history_line(h))
     click.echo("\n".join(lines))
 
 
@@ -79,20 +115,25 @@ def status(ctx: Ctx, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
 def sync(ctx: Ctx, as_json: bool) -> None:
-    """Sync now: send local changes, receive the cloud's."""
-    ws = ctx.workstation()
-    result = ws.sync()
-    data = result.to_json()
+    """Sync now: send local changes, receive the cloud's (through the daemon if it runs)."""
+    client = ctx.daemon()
+    data: dict[str, Any]
+    if client is not None:
+        data = client.sync_now(True, "cli") or {}
+    else:
+        data = {**ctx.workstation().sync().to_json(), "via": "local"}
+    ok = bool(data.get("ok"))
     if as_json:
         echo_json(data)
-    elif result.ok:
-        click.echo(f"Synced: sent {result.pushed}, received {result.pulled}"
-                   + (f", {result.conflicts} conflict(s)" if result.conflicts else "")
-                   + (f", {result.rejected} rejected" if result.rejected else "")
-                   + (" (data refreshed from the cloud)" if result.refreshed else ""))
-    if not result.ok:
+    elif ok:
+        click.echo(f"Synced: sent {data.get('pushed', 0)}, received {data.get('pulled', 0)}"
+                   + (f", {data['conflicts']} conflict(s)" if data.get("conflicts") else "")
+                   + (f", {data['rejected']} rejected" if data.get("rejected") else "")
+                   + (" (data refreshed from the cloud)" if data.get("refreshed") else ""))
+    if not ok:
         if not as_json:
-            click.echo(f"outpost: sync failed ({result.state}): {result.error}", err=True)
+            click.echo(f"outpost: sync failed ({data.get('state')}): {data.get('error')}",
+                       err=True)
         sys.exit(1)
 
 
@@ -121,7 +162,45 @@ def login(ctx: Ctx, user: str | None, password_stdin: bool) -> None:
     if not password:
         raise ValidationError("the password is empty")
     where = ws.login(login_name, password)
+    client = ctx.daemon(wait=1.0)
+    if client is not None:  # the daemon resumes syncing at once (it would notice anyway)
+        with contextlib.suppress(OutpostError):
+            client.credentials_changed()
     click.echo(f"Signed in as {login_name}; the token is kept in the {where}.")
+
+
+@cli.command("daemon")
+@click.option("--headless", is_flag=True,
+              help="Run without a tray icon (the default where there is no display).")
+@pass_ctx
+def daemon_cmd(ctx: Ctx, headless: bool) -> None:
+    """Run the workstation's daemon: automatic sync, connectivity, and the tray icon."""
+    from daemon.service import run_daemon
+
+    run_daemon(ctx.home, headless=headless)
+
+
+@cli.command()
+@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
+              help="Seconds to wait for the daemon to finish (or abandon) a sync in progress.")
+@pass_ctx
+def stop(ctx: Ctx, timeout: float) -> None:
+    """Stop the running daemon cleanly."""
+    from daemon.service import DaemonNotRunning, daemon_running
+
+    client = ctx.daemon()
+    if client is None:
+        if daemon_running(ctx.home):
+            raise DaemonNotRunning("the Outpost daemon holds its lock but does not answer")
+        click.echo("The Outpost daemon is not running.")
+        return
+    client.stop()
+    deadline = time.monotonic() + timeout
+    while daemon_running(ctx.home):
+        if time.monotonic() > deadline:
+            raise OutpostError(f"the Outpost daemon did not stop within {timeout:g} s")
+        time.sleep(0.1)
+    click.echo("The Outpost daemon stopped.")
 
 
 @cli.group()
@@ -149,7 +228,12 @@ def config_get(ctx: Ctx, key: str | None) -> None:
 @click.argument("value")
 @pass_ctx
 def config_set(ctx: Ctx, key: str, value: str) -> None:
-    """Change a setting (checked before it is saved)."""
+    """Change a setting (checked before it is saved; a running daemon applies it at once)."""
+    client = ctx.daemon()
+    if client is not None:
+        out = client.set_config(key, value)
+        click.echo(f"{key} = {_plain(out['value'])}")
+        return
     cfg = ctx.workstation().set_config(key, value)
     click.echo(f"{key} = {_plain(cfg.to_json()[key])}")
 
@@ -261,6 +345,32 @@ def _plain(v: Any) -> str:
     if isinstance(v, list):
         return ",".join(str(x) for x in v)
     return str(v)
+
+
+def _daemon_line(d: dict[str, Any]) -> str:
+    if not d.get("running"):
+        return "not running"
+    text = f"running (pid {d.get('pid')})"
+    if d.get("paused"):
+        text += ", automatic sync paused"
+    if d.get("message"):
+        text += f": {d['message']}"
+    return text
+
+
+def _iso_local(value: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return value
+
+
+def _history_line(h: dict[str, Any]) -> str:
+    when = _when(h.get("at"))
+    if h.get("ok"):
+        return (f"{when}  ok      {h.get('pushed', 0):>6} {h.get('pulled', 0):>8} "
+                f"{h.get('conflicts', 0):>9}")
+    return f"{when}  failed ({h.get('state')}): {h.get('error')}"
 
 
 def _when(at: Any) -> str:
