@@ -20,7 +20,8 @@ CREATE TABLE _journal(
     op TEXT NOT NULL,             -- I, U or D: informational; sync reads the current state
     org TEXT,                     -- on deletes and moves: the organization the object had
     origin TEXT,                  -- who made the change, stamped by a sync apply; NULL = local
-    at REAL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)  -- unix time of the change
+    at REAL                       -- unix time of an update or delete (for "newest wins");
+                                  -- left out on inserts: a new object cannot conflict
 );
 -- The version of each object: on the cloud, the change sequence of its last change made through
 -- Outpost; on a workstation, the cloud version it last agreed on (its base for a merge).
@@ -63,6 +64,10 @@ CREATE TABLE _rejected(
     at REAL NOT NULL
 ) WITHOUT ROWID;
 """
+
+
+# Unix time in SQL, for the update and delete triggers (julianday works in every SQLite).
+NOW = "((julianday('now') - 2440587.5) * 86400.0)"
 
 
 def q(name: str) -> str:
@@ -108,14 +113,15 @@ def capture_triggers(e: Entity) -> list[str]:
         f"CREATE TRIGGER {q('_cap_' + name + '_i')} AFTER INSERT ON {t} BEGIN "
         f"INSERT INTO _journal(entity, id, op) VALUES ('{name}', NEW.id, 'I'); END",
         f"CREATE TRIGGER {q('_cap_' + name + '_u')} AFTER UPDATE ON {t} BEGIN "
-        f"INSERT INTO _journal(entity, id, op, org) VALUES ('{name}', NEW.id, 'U', {moved}); END",
+        f"INSERT INTO _journal(entity, id, op, org, at) "
+        f"VALUES ('{name}', NEW.id, 'U', {moved}, {NOW}); END",
         f"CREATE TRIGGER {q('_cap_' + name + '_k')} AFTER UPDATE OF id ON {t} "
         f"WHEN OLD.id IS NOT NEW.id BEGIN "
-        f"INSERT INTO _journal(entity, id, op, org) "
-        f"VALUES ('{name}', OLD.id, 'D', {_org_of(e, 'OLD')}); END",
+        f"INSERT INTO _journal(entity, id, op, org, at) "
+        f"VALUES ('{name}', OLD.id, 'D', {_org_of(e, 'OLD')}, {NOW}); END",
         f"CREATE TRIGGER {q('_cap_' + name + '_d')} AFTER DELETE ON {t} BEGIN {cascade}"
-        f"INSERT INTO _journal(entity, id, op, org) "
-        f"VALUES ('{name}', OLD.id, 'D', {_org_of(e, 'OLD')}); END",
+        f"INSERT INTO _journal(entity, id, op, org, at) "
+        f"VALUES ('{name}', OLD.id, 'D', {_org_of(e, 'OLD')}, {NOW}); END",
     ]
     for s in e.sections:
         stmts.extend(section_triggers(e, s))
@@ -126,14 +132,14 @@ def section_triggers(e: Entity, s: Section) -> list[str]:
     t, name, tn = q(s.table), e.name, s.table
     return [
         f"CREATE TRIGGER {q('_cap_' + tn + '_i')} AFTER INSERT ON {t} BEGIN "
-        f"INSERT INTO _journal(entity, id, op) VALUES ('{name}', NEW.owner, 'U'); END",
+        f"INSERT INTO _journal(entity, id, op, at) VALUES ('{name}', NEW.owner, 'U', {NOW}); END",
         f"CREATE TRIGGER {q('_cap_' + tn + '_u')} AFTER UPDATE ON {t} BEGIN "
-        f"INSERT INTO _journal(entity, id, op) VALUES ('{name}', NEW.owner, 'U'); END",
+        f"INSERT INTO _journal(entity, id, op, at) VALUES ('{name}', NEW.owner, 'U', {NOW}); END",
         f"CREATE TRIGGER {q('_cap_' + tn + '_m')} AFTER UPDATE OF owner ON {t} "
         f"WHEN OLD.owner IS NOT NEW.owner BEGIN "
-        f"INSERT INTO _journal(entity, id, op) VALUES ('{name}', OLD.owner, 'U'); END",
+        f"INSERT INTO _journal(entity, id, op, at) VALUES ('{name}', OLD.owner, 'U', {NOW}); END",
         f"CREATE TRIGGER {q('_cap_' + tn + '_d')} AFTER DELETE ON {t} BEGIN "
-        f"INSERT INTO _journal(entity, id, op) VALUES ('{name}', OLD.owner, 'U'); END",
+        f"INSERT INTO _journal(entity, id, op, at) VALUES ('{name}', OLD.owner, 'U', {NOW}); END",
     ]
 
 

@@ -7,6 +7,7 @@ without knowing where it came from.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -326,13 +327,13 @@ class Store:
                 self.keep_history(oid, int(current["version"]), current["fields"])
 
     def stamp_version(self, oid: str, *, deleted: bool) -> None:
-        """Record that `oid` changed at the current head (cloud side)."""
+        """Record that `oid` changed at the current head, now (cloud side)."""
         self.conn.execute(
             "INSERT INTO _versions(id, version, deleted, at) "
-            "SELECT ?, seq, ?, at FROM _journal ORDER BY seq DESC LIMIT 1"
+            "SELECT ?, max(seq), ?, ? FROM _journal WHERE true"
             " ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
             "deleted = excluded.deleted, at = excluded.at",
-            (oid, int(deleted)),
+            (oid, int(deleted), time.time()),
         )
 
     def _replace_section(

@@ -1,0 +1,570 @@
+"""The rules of sync, one at a time, against a real cloud server: what may travel which way,
+whole documents, deletes, numbering, conflicts and their settlement, exactly-once pushes,
+sign-in states, and compaction."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from cloud.sync import compact
+from core.store import Store
+from tests.sync.sync_helpers import (
+    Node,
+    Site,
+    assert_holds,
+    assert_settled,
+    assert_unique_numbers,
+    catalogs,
+    cloud_conflicts,
+    invoice,
+    local_conflicts,
+    objects,
+    sync_all,
+)
+
+
+def status(node: Node) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(node.cli("status", "--json").stdout)
+    return data
+
+
+def batches(site: Site) -> int:
+    return int(site.store.scalar("SELECT count(*) FROM _batches") or 0)
+
+
+_RAW = """
+import json, sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+con.execute(sys.argv[2], json.loads(sys.argv[3]))
+con.commit()
+con.close()
+"""
+
+
+def raw(node: Node, sql: str, *args: Any) -> None:
+    """Another program writes straight into the workstation's database (a process of its own:
+    two SQLite libraries in one process would break each other's POSIX locks)."""
+    subprocess.run([sys.executable, "-c", _RAW, str(node.home.database), sql, json.dumps(args)],
+                   check=True, timeout=30)
+
+
+# -- what may travel which way -------------------------------------------------------------------
+
+
+def test_receive_only_entities_are_refused_flagged_kept_and_not_resent(site: Site) -> None:
+    org = site.orgs[0]
+    _, item = catalogs(site)
+    a = site.add("depot", orgs=[org], receive_only=["items"])
+    mine = a.store.put("items", {"name": "Made at the depot", "price": 1})["id"]
+    a.store.put("items", {"price": 9.5}, id=item)
+    ok = a.store.put("counterparties", {"name": "Allowed"})["id"]
+    r = a.sync()
+    assert r.ok and r.rejected == 2 and r.pushed == 1
+
+    # the cloud took the counterparty and neither item
+    assert site.store.get("counterparties", ok) is not None
+    assert site.store.get("items", mine) is None
+    assert site.store.require("items", item)["fields"]["price"] == 2
+    # the workstation keeps both, flagged with the cloud's reason
+    st = status(a)
+    assert st["rejected"] == 2 and st["pending_changes"] == 2 and st["state"] == "idle"
+    listed = json.loads(a.cli("conflicts", "--json").stdout)["rejected"]
+    assert {r["id"] for r in listed} == {mine, item}
+    assert all("maintained in the cloud only" in r["reason"] for r in listed)
+    text = a.cli("conflicts").stdout
+    assert f"rejected  items {mine}: items are maintained in the cloud only" in text
+    assert a.store.require("items", item)["fields"]["price"] == 9.5
+
+    # not sent again while unchanged
+    sent = batches(site)
+    r = a.synced()
+    assert (r.pushed, r.rejected) == (0, 0) and batches(site) == sent
+    # changed again: sent again, refused again, still flagged once
+    a.store.put("items", {"price": 10.5}, id=item)
+    r = a.synced()
+    assert r.rejected == 1 and batches(site) == sent + 1
+    assert status(a)["rejected"] == 2
+    assert site.store.require("items", item)["fields"]["price"] == 2
+    assert_holds(site, a, kept={("items", mine): objects(a.store)[("items", mine)],
+                                ("items", item): a.store.require("items", item)["fields"]})
+
+
+def test_a_document_of_an_organization_not_carried_is_refused(site: Site) -> None:
+    org, other = site.orgs
+    cp, item = catalogs(site)
+    theirs = site.store.put("sales_invoices", invoice(other, cp, item, 1))["id"]
+    mine = site.store.put("sales_invoices", invoice(org, cp, item, 2))["id"]
+    a = site.add("depot", orgs=[org])
+    assert a.store.get("sales_invoices", theirs) is None
+    # another program writes what Outpost itself would refuse: a document of the other
+    # organization, and a carried one moved there
+    stray = str(uuid.uuid4())
+    raw(a, "INSERT INTO sales_invoices(id, date, organization, counterparty) "
+           "VALUES (?, '2025-04-01', ?, ?)", stray, other, cp)
+    raw(a, "UPDATE sales_invoices SET organization = ? WHERE id = ?", other, mine)
+    r = a.synced()
+    assert r.rejected == 2 and r.pushed == 0
+    reasons = {x["id"]: x["reason"] for x in a.ws.conflicts()["rejected"]}
+    assert reasons == {stray: f"organization {other} is not carried by this workstation",
+                       mine: f"organization {other} is not carried by this workstation"}
+    assert site.store.get("sales_invoices", stray) is None
+    assert site.store.require("sales_invoices", mine)["org"] == org
+    assert status(a)["rejected"] == 2
+
+
+# -- what travels --------------------------------------------------------------------------------
+
+
+def test_deletes_travel_both_ways(site: Site) -> None:
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    docs = [site.store.put("sales_invoices", invoice(org, cp, item, i))["id"] for i in range(4)]
+    spare = site.store.put("counterparties", {"name": "Spare"})["id"]
+    a = site.add("depot", orgs=[org])
+    b = site.add("office")
+    a.store.delete("sales_invoices", docs[0])
+    a.store.delete("counterparties", spare)
+    site.store.delete("sales_invoices", docs[1])
+    b.store.delete("sales_invoices", docs[2])
+    sync_all(a, b)
+    cloud = objects(site.store)
+    for gone in [("sales_invoices", docs[0]), ("sales_invoices", docs[1]),
+                 ("sales_invoices", docs[2]), ("counterparties", spare)]:
+        assert gone not in cloud
+    assert ("sales_invoices", docs[3]) in cloud
+    assert_settled(site, a, b)
+    for store in (site.store, a.store, b.store):  # the lines went with their documents
+        assert store.scalar("SELECT count(*) FROM sales_invoices_lines WHERE owner NOT IN "
+                            "(SELECT id FROM sales_invoices)") == 0
+
+
+def test_a_document_travels_whole_with_its_lines(site: Site) -> None:
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    other_item = site.store.put("items", {"name": "Nut", "price": 0.5})["id"]
+    a = site.add("depot", orgs=[org])
+    b = site.add("office", orgs=[org])
+    lines = [{"item": item, "quantity": 3, "price": 2, "amount": 6},
+             {"item": other_item, "quantity": 10, "price": 0.5, "amount": 5},
+             {"item": item, "quantity": 1, "price": 2, "amount": 2}]
+    doc = a.store.put("sales_invoices", {**invoice(org, cp, item, 0), "lines": lines})["id"]
+    sync_all(a, b)
+    assert site.store.require("sales_invoices", doc)["fields"]["lines"] == lines
+    assert b.store.require("sales_invoices", doc)["fields"]["lines"] == lines
+
+    # only a line changes in the cloud: the whole document arrives
+    lines2 = [lines[0], {**lines[1], "quantity": 12, "amount": 6}]
+    site.store.put("sales_invoices", {"lines": lines2}, id=doc)
+    # another program adds a line on b, straight into the section table
+    raw(b, "INSERT INTO sales_invoices_lines(owner, line_no, item, quantity) VALUES (?, 9, ?, 4)",
+        doc, other_item)
+    sync_all(b, a)  # b's line meets the cloud's change: lines are one field, priority cloud
+    assert a.store.require("sales_invoices", doc)["fields"]["lines"] == lines2
+    assert_settled(site, a, b)
+    lost = local_conflicts(b)
+    assert len(lost) == 1 and lost[0]["fields"] == ["lines"]
+    assert lost[0]["loser"]["fields"]["lines"][-1]["quantity"] == 4
+
+
+def test_numbers_made_offline_never_collide(site: Site) -> None:
+    org, other = site.orgs
+    cp, item = catalogs(site)
+    a = site.add("depot", orgs=[org])
+    b = site.add("office", orgs=[other])
+    assert a.store.prefix != b.store.prefix and "00" not in (a.store.prefix, b.store.prefix)
+    made: dict[str, list[str]] = {}
+    for node, o in ((a, org), (b, other)):
+        made[node.name] = [node.store.put("sales_invoices", invoice(o, cp, item, i))["id"]
+                           for i in range(3)]
+        node.store.put("counterparties", {"name": f"Met by {node.name}"})
+        raw(node, "INSERT INTO counterparties(id, name) VALUES (?, 'Plain insert')",
+            str(uuid.uuid4()))
+    in_cloud = [site.store.put("sales_invoices", invoice(org, cp, item, 9))["id"]]
+    sync_all(a, b)
+    assert_settled(site, a, b)
+    assert_unique_numbers(site.store)
+    numbers = {site.store.require("sales_invoices", i)["fields"]["number"]
+               for ids in [*made.values(), in_cloud] for i in ids}
+    assert numbers == {f"{a.store.prefix}-00000{n}" for n in (1, 2, 3)} | \
+        {f"{b.store.prefix}-00000{n}" for n in (1, 2, 3)} | {"00-000001"}
+    codes = {o["code"] for (e, _), o in objects(site.store).items() if e == "counterparties"}
+    assert {f"{a.store.prefix}-000001", f"{a.store.prefix}-000002",
+            f"{b.store.prefix}-000001", f"{b.store.prefix}-000002"} <= codes
+
+
+# -- conflicts -----------------------------------------------------------------------------------
+
+
+def test_edits_of_different_fields_merge_without_conflict(site: Site) -> None:
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org])
+    a.store.put("sales_invoices", {"total": 123.0}, id=doc)
+    a.store.put("counterparties", {"tax_id": "7700"}, id=cp)
+    site.store.put("sales_invoices", {"posted": True, "date": "2025-05-05"}, id=doc)
+    site.store.put("counterparties", {"name": "Client Ltd"}, id=cp)
+    r = a.synced()
+    assert r.conflicts == 0
+    got = site.store.require("sales_invoices", doc)["fields"]
+    assert (got["total"], got["posted"], got["date"]) == (123.0, True, "2025-05-05")
+    assert site.store.require("counterparties", cp)["fields"] == {
+        "code": "00-000001", "name": "Client Ltd", "tax_id": "7700"}
+    assert local_conflicts(a) == [] and cloud_conflicts(site, a) == []
+    assert_settled(site, a)
+
+
+def test_the_same_edit_made_twice_is_no_conflict(site: Site) -> None:
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org])
+    same = {"total": 77.0, "lines": [{"item": item, "quantity": 5, "price": 2, "amount": 10}]}
+    a.store.put("sales_invoices", same, id=doc)
+    site.store.put("sales_invoices", same, id=doc)
+    r = a.synced()
+    assert r.conflicts == 0 and r.pushed == 1
+    assert local_conflicts(a) == [] and cloud_conflicts(site, a) == []
+    assert_settled(site, a)
+
+
+def _clash(site: Site, priority: str, cloud_first: bool, name: str = "") -> tuple[Node, str]:
+    """The same field edited on both sides: total = 1.0 on the workstation, 3.0 in the cloud."""
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add(name or f"ws-{priority}", orgs=[org], priority=priority)
+    if cloud_first:
+        site.store.put("sales_invoices", {"total": 3.0, "posted": True}, id=doc)
+        time.sleep(0.01)
+        a.store.put("sales_invoices", {"total": 1.0, "date": "2025-06-01"}, id=doc)
+    else:
+        a.store.put("sales_invoices", {"total": 1.0, "date": "2025-06-01"}, id=doc)
+        time.sleep(0.01)
+        site.store.put("sales_invoices", {"total": 3.0, "posted": True}, id=doc)
+    r = a.synced()
+    assert r.conflicts == 1
+    return a, doc
+
+
+def _logged_both_sides(site: Site, a: Node, doc: str, winner: str, loser_total: float) -> None:
+    here, there = local_conflicts(a), cloud_conflicts(site, a)
+    assert here == there and len(here) == 1
+    c = here[0]
+    assert (c["id"], c["winner"], c["fields"]) == (doc, winner, ["total"])
+    assert c["loser"]["op"] == "put" and c["loser"]["fields"]["total"] == loser_total
+    # the fields that did not clash merged either way
+    got = site.store.require("sales_invoices", doc)["fields"]
+    assert (got["posted"], got["date"]) == (True, "2025-06-01")
+
+
+def test_same_field_cloud_priority_and_restoring_the_loser(site: Site) -> None:
+    a, doc = _clash(site, "cloud", cloud_first=False)
+    assert site.store.require("sales_invoices", doc)["fields"]["total"] == 3.0
+    _logged_both_sides(site, a, doc, "cloud", 1.0)
+    assert_settled(site, a)
+    assert a.store.require("sales_invoices", doc)["fields"]["total"] == 3.0
+
+    listed = json.loads(a.cli("conflicts", "--json").stdout)["conflicts"]
+    assert len(listed) == 1 and listed[0]["loser"]["fields"]["total"] == 1.0
+    assert status(a)["conflicts"] == 1
+    n = listed[0]["n"]
+    assert f"#{n}" in a.cli("conflicts").stdout
+    out = a.cli("conflicts", "restore", str(n)).stdout
+    assert f"restored conflict #{n}" in out
+    a.close()
+    assert status(a)["conflicts"] == 0 and status(a)["pending_changes"] == 1
+    r = a.synced()
+    assert r.pushed == 1 and r.conflicts == 0
+    got = site.store.require("sales_invoices", doc)["fields"]
+    assert got == listed[0]["loser"]["fields"]  # the losing version, whole, is current again
+    assert got["total"] == 1.0
+    assert_settled(site, a)
+
+
+def test_same_field_workstation_priority(site: Site) -> None:
+    a, doc = _clash(site, "workstation", cloud_first=True)
+    assert site.store.require("sales_invoices", doc)["fields"]["total"] == 1.0
+    _logged_both_sides(site, a, doc, "workstation", 3.0)
+    assert_settled(site, a)
+
+
+def test_same_field_newest_priority(site: Site) -> None:
+    a, doc = _clash(site, "newest", cloud_first=True)  # the workstation's edit is newer
+    assert site.store.require("sales_invoices", doc)["fields"]["total"] == 1.0
+    _logged_both_sides(site, a, doc, "workstation", 3.0)
+    assert_settled(site, a)
+    b, doc2 = _clash(site, "newest", cloud_first=False, name="second")  # the cloud's edit is newer
+    assert site.store.require("sales_invoices", doc2)["fields"]["total"] == 3.0
+    _logged_both_sides(site, b, doc2, "cloud", 1.0)
+    sync_all(a, b)
+    assert_settled(site, a, b)
+
+
+def test_an_edit_against_a_delete_is_settled_by_priority(site: Site) -> None:
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    docs = [site.store.put("sales_invoices", invoice(org, cp, item, i))["id"] for i in range(2)]
+    a = site.add("depot", orgs=[org])  # priority cloud
+    b = site.add("office", orgs=[org], priority="workstation")
+    a.store.put("sales_invoices", {"total": 5.0}, id=docs[0])
+    b.store.put("sales_invoices", {"total": 6.0}, id=docs[1])
+    for d in docs:
+        site.store.delete("sales_invoices", d)
+    sync_all(a, b)
+    assert site.store.get("sales_invoices", docs[0]) is None  # the cloud's delete won
+    assert site.store.require("sales_invoices", docs[1])["fields"]["total"] == 6.0  # b won
+    assert local_conflicts(a)[0]["loser"]["fields"]["total"] == 5.0
+    assert local_conflicts(b)[0]["loser"] == {"op": "delete", "fields": None}
+    assert local_conflicts(a) == cloud_conflicts(site, a)
+    assert local_conflicts(b) == cloud_conflicts(site, b)
+    assert_settled(site, a, b)
+
+
+# -- exactly once --------------------------------------------------------------------------------
+
+
+def test_a_batch_sent_twice_gets_the_same_answer(site: Site) -> None:
+    a = site.add("depot", orgs=[site.orgs[0]])
+    other = site.add("office")
+    url = f"{site.cloud.url}/api/v1/tenants/{site.tenant}/sync/push"
+
+    def push(node: Node, body: dict[str, Any]) -> requests.Response:
+        token = node.ws.credentials.load()
+        return requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                             timeout=30)
+
+    oid = str(uuid.uuid4())
+    body = {"batch": str(uuid.uuid4()), "cursor": a.cursor(), "changes": [
+        {"entity": "counterparties", "id": oid, "op": "put", "base": 0, "at": time.time(),
+         "fields": {"code": "01-000100", "name": "Once", "tax_id": None}}]}
+    first = push(a, body)
+    assert first.status_code == 200, first.text
+    head = site.store.head()
+    second = push(a, body)
+    assert second.status_code == 200 and second.json() == first.json()
+    assert first.json()["results"][0]["status"] == "applied"
+    # the same id with other content: still the stored answer, nothing applied
+    body["changes"][0]["fields"]["name"] = "Twice?"
+    third = push(a, body)
+    assert third.json() == first.json() and site.store.head() == head
+    assert site.store.require("counterparties", oid)["fields"]["name"] == "Once"
+    assert site.store.count("counterparties") == 1
+    # another workstation may not reuse the id
+    assert push(other, body).status_code == 409
+    # compaction keeps the answer to a workstation's newest batch: it may still be in flight
+    compact(site.store, keep_days=0)
+    again = push(a, body)
+    assert again.status_code == 200 and again.json() == first.json()
+
+
+# -- sign-in states ------------------------------------------------------------------------------
+
+
+def _unsent_work(site: Site, a: Node) -> tuple[dict[Any, Any], str]:
+    a.synced()
+    oid = a.store.put("counterparties", {"name": "Unsent"})["id"]
+    return objects(a.store), oid
+
+
+def _intact(a: Node, before: dict[Any, Any], oid: str) -> None:
+    a.close()
+    assert objects(a.store) == before
+    assert a.store.get("counterparties", oid) is not None and a.journal() > 0
+
+
+def test_a_revoked_workstation_says_so_and_keeps_its_data(site: Site) -> None:
+    a = site.add("depot", orgs=[site.orgs[0]])
+    before, oid = _unsent_work(site, a)
+    site.reg.revoke_workstation(site.tenant, a.id)
+    p = a.cli("sync", check=False)
+    assert p.returncode != 0 and "revoked" in p.stderr
+    assert status(a)["state"] == "revoked"
+    r = a.sync()
+    assert not r.ok and r.state == "revoked"
+    _intact(a, before, oid)
+    assert site.store.get("counterparties", oid) is None
+
+
+def test_a_wrong_password_leaves_the_workstation_unauthorized(site: Site) -> None:
+    a = site.add("depot", orgs=[site.orgs[0]], signed_in=False)
+    oid = a.store.put("counterparties", {"name": "Unsent"})["id"]
+    before = objects(a.store)
+    p = a.cli("login", "--user", "alice", "--password-stdin", stdin="not-her-password\n",
+              check=False)
+    assert p.returncode != 0 and len(p.stderr.strip().splitlines()) == 1
+    assert status(a)["state"] == "unauthorized"
+    r = a.sync()
+    assert not r.ok and r.state == "unauthorized"
+    _intact(a, before, oid)
+    a.cli("login", "--user", "alice", "--password-stdin", stdin=site.password("alice") + "\n")
+    a.close()
+    assert a.synced().pushed == 1
+    assert_settled(site, a)
+
+
+def test_a_changed_password_stops_sync_until_signed_in_again(site: Site) -> None:
+    a = site.add("depot", orgs=[site.orgs[0]])
+    before, oid = _unsent_work(site, a)
+    site.reg.set_password(site.tenant, "alice", "a-new-password-2")
+    r = a.sync()
+    assert not r.ok and r.state == "unauthorized"
+    assert status(a)["state"] == "unauthorized"
+    p = a.cli("sync", check=False)
+    assert p.returncode != 0 and "unauthorized" in p.stderr
+    _intact(a, before, oid)
+    assert site.store.get("counterparties", oid) is None
+    a.cli("login", "--user", "alice", "--password-stdin", stdin="a-new-password-2\n")
+    a.close()
+    assert a.synced().pushed == 1
+    assert site.store.get("counterparties", oid) is not None
+    assert_settled(site, a)
+
+
+# -- compaction ----------------------------------------------------------------------------------
+
+
+def test_compaction_keeps_pulls_correct(site: Site) -> None:
+    """A compacted log serves a workstation above the horizon exactly what it needs: the
+    newest state of each object, and deletes and moves as deletes."""
+    org, other = site.orgs
+    cp, item = catalogs(site)
+    docs = [site.store.put("sales_invoices", invoice(org, cp, item, i))["id"] for i in range(6)]
+    theirs = site.store.put("sales_invoices", invoice(other, cp, item, 7))["id"]
+    a = site.add("depot", orgs=[org])
+    b = site.add("office", orgs=[other])
+    sync_all(a, b)
+    time.sleep(0.05)
+    since = time.time()
+    time.sleep(0.05)
+    for i in range(3):  # many versions of one object: only the newest is kept
+        site.store.put("sales_invoices", {"total": 100.0 + i}, id=docs[0])
+    site.store.put("sales_invoices", {"organization": other}, id=docs[1])  # moved away
+    site.store.put("sales_invoices", {"total": 1.5}, id=docs[1])  # and edited there
+    site.store.put("sales_invoices", {"organization": other}, id=docs[2])  # away and back
+    site.store.put("sales_invoices", {"organization": org}, id=docs[2])
+    site.store.put("sales_invoices", {"organization": org}, id=theirs)  # moved in
+    site.store.delete("sales_invoices", docs[3])
+    made = site.store.put("sales_invoices", invoice(org, cp, item, 8))["id"]
+    site.store.delete("sales_invoices", made)  # made and deleted between two syncs
+    site.store.put("items", {"price": 4.0}, id=item)
+    before = site.store.scalar("SELECT count(*) FROM _journal")
+    done = compact(site.store, keep_days=0, now=since)
+    # the horizon is the newest position known to be older than the cutoff: never past it
+    assert 0 < done.horizon <= a.cursor() == b.cursor()
+    assert site.store.scalar("SELECT count(*) FROM _journal") < before
+    sync_all(a, b)
+    assert not any(h.get("refreshed") for h in a.ws.log.history(5))
+    held_a, held_b = objects(a.store), objects(b.store)
+    assert held_a[("sales_invoices", docs[0])]["total"] == 102.0
+    assert ("sales_invoices", docs[1]) not in held_a and ("sales_invoices", docs[1]) in held_b
+    assert ("sales_invoices", docs[2]) in held_a and ("sales_invoices", docs[2]) not in held_b
+    assert ("sales_invoices", theirs) in held_a and ("sales_invoices", theirs) not in held_b
+    assert ("sales_invoices", docs[3]) not in held_a
+    assert_settled(site, a, b)
+
+
+def test_compaction_right_after_a_delete_keeps_the_sequence_growing(site: Site) -> None:
+    """The newest change is never compacted away: the next change must get a sequence number
+    past every cursor already handed out, or workstations at the head would never see it."""
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org])
+    site.store.delete("sales_invoices", doc)  # the newest change is a deletion
+    a.synced()
+    head = site.store.head()
+    assert a.cursor() == head and a.store.get("sales_invoices", doc) is None
+    compact(site.store, keep_days=0)
+    made = site.store.put("sales_invoices", invoice(org, cp, item, 2))["id"]
+    assert site.store.head() > head
+    assert a.synced().pulled == 1
+    assert a.store.get("sales_invoices", made) is not None
+    assert_settled(site, a)
+
+
+# -- work going on while a sync runs -------------------------------------------------------------
+
+
+def _during_push(node: Node, edit: Callable[[Store], None]) -> None:
+    """Make the next sync's first push run `edit` on the workstation's database (through a
+    connection of its own, as the user's application would) while the batch is in flight."""
+    ws = node.ws
+    make = type(ws).client.__get__(ws)
+
+    class Client:
+        def __init__(self, inner: Any) -> None:
+            self.inner, self.done = inner, False
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def push(self, *args: Any) -> Any:
+            if not self.done:
+                self.done = True
+                with Store.open(node.home.database) as other:
+                    edit(other)
+            return self.inner.push(*args)
+
+    ws.client = lambda **kw: Client(make(**kw))  # type: ignore[method-assign]
+
+
+def test_an_edit_made_while_its_merge_is_in_flight_is_kept(site: Site) -> None:
+    """The workstation sends total = 10; the cloud merges it with its own edit of `posted`;
+    meanwhile the user changes total again to 20. The newer edit is the user's, not a
+    conflict with their own earlier one: it reaches the cloud, with the cloud's `posted`."""
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    gone = site.store.put("sales_invoices", invoice(org, cp, item, 2))["id"]
+    a = site.add("depot", orgs=[org])
+    a.store.put("sales_invoices", {"total": 10.0}, id=doc)
+    a.store.put("sales_invoices", {"total": 11.0}, id=gone)
+    site.store.put("sales_invoices", {"posted": True}, id=doc)
+    site.store.put("sales_invoices", {"date": "2025-07-07"}, id=gone)
+
+    def edit(store: Store) -> None:
+        store.put("sales_invoices", {"total": 20.0}, id=doc)
+        store.delete("sales_invoices", gone)
+
+    _during_push(a, edit)
+    assert a.synced().conflicts == 0
+    a.ws.__dict__.pop("client")
+    assert a.store.require("sales_invoices", doc)["fields"]["posted"] is True
+    assert a.synced().conflicts == 0
+    got = site.store.require("sales_invoices", doc)["fields"]
+    assert (got["total"], got["posted"]) == (20.0, True)
+    assert site.store.get("sales_invoices", gone) is None
+    assert local_conflicts(a) == [] and cloud_conflicts(site, a) == []
+    assert_settled(site, a)
+
+
+def test_a_state_made_again_is_a_new_change_not_a_replay(site: Site) -> None:
+    """Found by the property test. The workstation moves a document to B and syncs; the cloud
+    moves it back and the workstation learns it; the cloud edits the total; the workstation
+    moves it to B again, making exactly the state it sent the first time. That is a new change
+    (its base is newer than its own old version), merged with the cloud's edit, not an old
+    push replayed by a restored home."""
+    org, other = site.orgs
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("office")
+    a.store.put("sales_invoices", {"organization": other}, id=doc)
+    a.synced()
+    site.store.put("sales_invoices", {"organization": org}, id=doc)
+    a.synced()
+    site.store.put("sales_invoices", {"total": 9.0}, id=doc)
+    a.store.put("sales_invoices", {"organization": other}, id=doc)
+    r = a.synced()
+    assert r.conflicts == 0
+    got = site.store.require("sales_invoices", doc)["fields"]
+    assert (got["organization"], got["total"]) == (other, 9.0)
+    assert_settled(site, a)
