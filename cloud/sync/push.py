@@ -180,11 +180,14 @@ class _Apply:
         if fields == cur_fields:
             self.results.append({"id": ch.id, "status": "unchanged", "version": cur_version})
             return
-        if cur_version == ch.base or (cur is None and cur_version == 0):
+        # A new object, or one nobody changed since the workstation's base. An object the
+        # workstation had (base > 0) that is gone without a tombstone was deleted before the
+        # horizon: that is a delete against this change, settled below, never a creation.
+        if cur_version == ch.base or (cur is None and cur_version == 0 and ch.base == 0):
             self._write_object(ch, fields, cur, cur_version)
             self.results.append({"id": ch.id, "status": "applied", "write": True})
             return
-        if self._replayed(ch.id, fields):
+        if self._replayed(ch.id, fields, ch.base):
             self._send_back(ch, cur, cur_version, "superseded")
             return
         base = self._base(ch.id, ch.base)
@@ -224,12 +227,18 @@ class _Apply:
             return value if isinstance(value, str) else None
         return None
 
-    def _replayed(self, oid: str, fields: dict[str, Any] | None) -> bool:
-        """Whether this workstation already sent exactly this version once (a restored home)."""
+    def _replayed(self, oid: str, fields: dict[str, Any] | None, base: int) -> bool:
+        """Whether this workstation already sent exactly this version once (a restored home).
+
+        Only a version made after the change's base counts: a home sending again what it
+        sent before still names the base it had then. A workstation that has seen its own
+        version since (and others after it) and now makes that state again, say a document
+        moved away and back, is making a new change, to be merged, not dropped.
+        """
         body = None if fields is None else orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
         for (old,) in self.store.conn.execute(
-            "SELECT body FROM _history WHERE id = ? AND origin = ?",
-            (oid, self.ident.workstation.id),
+            "SELECT body FROM _history WHERE id = ? AND origin = ? AND version > ?",
+            (oid, self.ident.workstation.id, base),
         ):
             if old == body:
                 return True
@@ -304,10 +313,11 @@ class _Apply:
             return {}
         stamp_origin_since(self.store, before, self.ident.workstation.id)
         latest: dict[str, tuple[int, float | None]] = {}
-        for seq, oid, at in self.store.conn.execute(
-            "SELECT seq, id, at FROM _journal WHERE seq > ? ORDER BY seq", (before,)
+        now = time.time()
+        for seq, oid in self.store.conn.execute(
+            "SELECT seq, id FROM _journal WHERE seq > ? ORDER BY seq", (before,)
         ):
-            latest[oid] = (seq, at)
+            latest[oid] = (seq, now)
         rows = [(oid, latest[oid][0], written[oid], latest[oid][1])
                 for oid in written if oid in latest]
         set_versions(self.store, rows)
