@@ -16,6 +16,8 @@ import orjson
 
 from core.apply import delete_objects, mute_since, set_versions, upsert_objects
 from core.changes import outgoing_window
+from core.merge import Version, merge
+from core.schema import Entity
 from core.store import Store
 from daemon.sync.tables import ensure_workstation_tables
 
@@ -62,6 +64,7 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
         newer = _changed_since(store, box.upto, list(sent))
         versions: list[tuple[str, int, bool, float | None]] = []
         trim: list[str] = []
+        last: dict[str, int] | None = None  # newest journal row of each object in the batch
         for r in answer.get("results") or []:
             oid = r.get("id")
             ch = sent.get(oid) if isinstance(oid, str) else None
@@ -69,11 +72,19 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
                 continue
             status = r.get("status")
             if status == "rejected":
+                # The refusal covers the object's journal rows up to the batch; it is recorded
+                # as the newest of them, not as `upto`: rows above may be trimmed or muted, and
+                # SQLite then hands their seq numbers to new rows, which must not look refused.
+                if last is None:
+                    last = dict(store.conn.execute(
+                        "SELECT id, max(seq) FROM _journal WHERE seq <= ? GROUP BY id",
+                        (box.upto,)))
                 store.conn.execute(
                     "INSERT INTO _rejected(id, entity, reason, seq, at) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, seq = excluded.seq, "
                     "at = excluded.at",
-                    (oid, ch["entity"], str(r.get("reason") or "refused"), box.upto, time.time()),
+                    (oid, ch["entity"], str(r.get("reason") or "refused"), last.get(oid, 0),
+                     time.time()),
                 )
                 out.rejected += 1
                 continue
@@ -81,9 +92,11 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
             out.pushed += 1
             version = int(r.get("version") or 0)
             if status in ("merged", "superseded"):
-                if oid in newer:
-                    continue  # edited again meanwhile: keep that edit, merge it next time
                 entity = store.schema.entity(ch["entity"])
+                if oid in newer:  # edited again meanwhile: keep that edit, push it next
+                    if _rebase(store, entity, oid, ch, r):
+                        versions.append((oid, version, False, None))
+                    continue
                 if r.get("op") == "delete":
                     delete_objects(store, entity, [oid])
                 else:
@@ -105,6 +118,32 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
             out.conflicts += 1
         store.conn.execute("DELETE FROM _outbox WHERE batch_id = ?", (box.batch_id,))
     return out
+
+
+def _rebase(store: Store, entity: Entity, oid: str, sent: dict[str, Any],
+            answer: dict[str, Any]) -> bool:
+    """Put an edit made while `sent` was in flight on top of the cloud's merged `answer`, and
+    let it take the answer's version as its base. Without this the next push would name the
+    old base, and the cloud's three-way merge would count this workstation's own earlier edit
+    (now in the cloud's version) as the other side's change: a conflict of the user with
+    themselves, which the newer edit loses under priority cloud.
+
+    False, leaving the edit on its old base for the cloud to settle, when settling would take
+    a decision here: a delete on either side, or the newer edit and the cloud's answer
+    changing the same field.
+    """
+    if answer.get("op") == "delete" or sent["op"] == "delete":
+        return False
+    current = store.get(entity.name, oid)
+    if current is None:
+        return True  # deleted meanwhile: the delete goes next, against the answer's version
+    out = merge(sent.get("fields"), Version(current["fields"]),
+                Version(answer.get("fields") or {}), "workstation")
+    if out.conflicts:
+        return False
+    if out.result.fields != current["fields"]:
+        upsert_objects(store, entity, [(oid, out.result.fields or {})])
+    return True
 
 
 def _changed_since(store: Store, upto: int, ids: list[str]) -> set[str]:
