@@ -103,9 +103,12 @@ def _pull_all(
 
     The next request names the page's cursor to read from and the committed cursor as
     `confirmed`, so the cloud never believes the workstation holds what it has not committed.
+    When the cursor moved, one more read from the final cursor confirms it: the cloud then
+    knows every position this home reached (its own pushes included), and a backup of an
+    earlier state put back in its place is recognised at its next sync.
     """
     with ThreadPoolExecutor(1, thread_name_prefix="outpost-pull") as pool:
-        committed = cursor_of(store)
+        committed = told = cursor_of(store)
         ahead: Future[dict[str, Any]] = pool.submit(client.pull, committed, PULL_PAGE)
         while True:
             page = ahead.result()
@@ -113,12 +116,17 @@ def _pull_all(
             if more:
                 ahead = pool.submit(client.pull, int(page["cursor"]), PULL_PAGE,
                                     confirmed=committed)
+                told = committed
             result.pulled += apply_page(store, page)
             committed = int(page["cursor"])
             if progress:
                 progress("pull", result.pulled)
-            if not more:
+            if more:
+                continue
+            if committed == told or should_stop():
                 return
+            ahead = pool.submit(client.pull, committed, PULL_PAGE)  # confirms `committed`
+            told = committed
 
 
 def _refresh(store: Store, client: CloudClient, scratch: Path, progress: Progress | None) -> None:
