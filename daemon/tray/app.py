@@ -5,6 +5,10 @@ pystray picks its backend when it is imported, and on a machine without a displa
 fails with errors that are not ImportError, so it is imported only inside `prepare()`. Tests
 use its dummy backend (PYSTRAY_BACKEND=dummy). pystray's loop must own the main thread on
 macOS; the engine never needs it, so the daemon gives it the main thread everywhere.
+
+pystray's X backend talks to one python-xlib connection from two threads (its loop and the
+caller's), which python-xlib supports only once `Xlib.threaded` is imported, before any
+connection is made; without it the two threads can wait on each other's reply for ever.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ class TrayApp:
 
     def prepare(self) -> None:
         """Import pystray and build the icon; raises (anything) where no tray can work."""
+        with contextlib.suppress(ImportError):  # only where python-xlib is installed (X11)
+            import Xlib.threaded  # noqa: F401  (before pystray connects: see the docstring)
         import pystray  # lazily: see the module's docstring
 
         self._pystray = pystray
