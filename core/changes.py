@@ -133,8 +133,9 @@ def _attach_sections(store: Store, e: Entity, puts: dict[str, dict[str, Any]]) -
                 puts[row[0]][s.name].append(dict(zip(names, values, strict=True)))
 
 
-def outgoing_window(store: Store, limit: int) -> list[Change]:
-    """Up to `limit` journal rows' worth of local changes to send, in the order objects began.
+def outgoing_window(store: Store, limit: int) -> tuple[list[Change], int]:
+    """Up to `limit` journal rows' worth of local changes to send, in the order objects began,
+    and the last journal position the window read.
 
     An object refused by the cloud and not changed since stays out (it is flagged, not lost).
     Each change carries the object's current state and `base`, the version last agreed on.
@@ -173,4 +174,4 @@ def outgoing_window(store: Store, limit: int) -> list[Change]:
         if e.sections and puts:
             _attach_sections(store, e, puts)
     found.sort(key=lambda pair: pair[0])
-    return [c for _, c in found]
+    return [c for _, c in found], int(upto)

@@ -25,8 +25,9 @@ from daemon.sync.tables import ensure_workstation_tables
 @dataclass
 class Outbox:
     batch_id: str
-    upto: int
+    upto: int  # the journal's head when the batch was read: rows after it are newer edits
     changes: list[dict[str, Any]]
+    window: int  # the last journal row the batch's window read: what an answer trims
 
 
 @dataclass
@@ -40,17 +41,20 @@ def prepare(store: Store, limit: int) -> Outbox | None:
     """The batch waiting for an answer, or a new one of up to `limit` changed objects."""
     ensure_workstation_tables(store)
     with store.write():
-        row: Any = store.conn.execute("SELECT batch_id, upto, body FROM _outbox").fetchone()
+        row: Any = store.conn.execute(
+            "SELECT batch_id, upto, body, window FROM _outbox").fetchone()
         if row is not None:
-            return Outbox(str(row[0]), int(row[1]), orjson.loads(row[2]))
+            upto = int(row[1])
+            return Outbox(str(row[0]), upto, orjson.loads(row[2]),
+                          upto if row[3] is None else int(row[3]))
         upto = store.head()  # the content read below includes every change up to here
-        changes = outgoing_window(store, limit)
+        changes, window = outgoing_window(store, limit)
         if not changes:
             return None
-        batch = Outbox(str(uuid.uuid4()), upto, changes)
+        batch = Outbox(str(uuid.uuid4()), upto, changes, window)
         store.conn.execute(
-            "INSERT INTO _outbox(batch_id, upto, body) VALUES (?, ?, ?)",
-            (batch.batch_id, upto, orjson.dumps(changes)),
+            "INSERT INTO _outbox(batch_id, upto, body, window) VALUES (?, ?, ?, ?)",
+            (batch.batch_id, upto, orjson.dumps(changes), window),
         )
         return batch
 
@@ -106,7 +110,7 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
                 versions.append((oid, version, ch["op"] == "delete", None))
         set_versions(store, versions)
         mute_since(store, before)
-        _trim(store, box.upto, trim)
+        _trim(store, box.window, trim)
         for c in answer.get("conflicts") or []:
             store.conn.execute(
                 "INSERT INTO _conflicts(at, entity, id, workstation, user, winner, fields, loser,"
@@ -152,15 +156,21 @@ def _changed_since(store: Store, upto: int, ids: list[str]) -> set[str]:
             if r[0] in wanted}
 
 
-def _trim(store: Store, upto: int, ids: list[str]) -> None:
-    """Drop the journal rows the answer covered, in one pass over the journal."""
+def _trim(store: Store, window: int, ids: list[str]) -> None:
+    """Drop the answered objects' journal rows up to the batch's window.
+
+    Only the window's rows are read (the journal's front), so a push of N changes costs O(N),
+    not O(N) per batch. An answered object's rows after the window, if it changed again
+    further on, stay: they are sent once more with the answer's version as their base, and
+    the cloud finds them unchanged.
+    """
     if not ids:
         return
     store.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _acked(id TEXT PRIMARY KEY) WITHOUT ROWID")
     store.conn.execute("DELETE FROM temp._acked")
     store.conn.executemany("INSERT OR IGNORE INTO temp._acked(id) VALUES (?)", [(i,) for i in ids])
     store.conn.execute(
-        "DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT id FROM temp._acked)", (upto,)
+        "DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT id FROM temp._acked)", (window,)
     )
     store.conn.execute(
         "DELETE FROM _rejected WHERE id IN (SELECT id FROM temp._acked)"

@@ -7,15 +7,20 @@ from core.store import Store
 WORKSTATION_TABLES = """
 CREATE TABLE IF NOT EXISTS _outbox(
     batch_id TEXT PRIMARY KEY,        -- sent again, unchanged, until the cloud's answer is recorded
-    upto INTEGER NOT NULL,            -- the journal position the batch covers
-    body BLOB NOT NULL                -- the changes as sent (JSON)
+    upto INTEGER NOT NULL,            -- the journal's head when the batch was read
+    body BLOB NOT NULL,               -- the changes as sent (JSON)
+    window INTEGER                    -- the last journal row the batch's window read
 ) WITHOUT ROWID;
 """
+VERSION = 2
 
 
 def ensure_workstation_tables(store: Store) -> None:
-    if store.meta("workstation_tables") == 1:
+    found = int(store.meta("workstation_tables", 0) or 0)
+    if found == VERSION:
         return
     with store.write():
         store.conn.execute(WORKSTATION_TABLES)
-        store.set_meta("workstation_tables", 1)
+        if found == 1:  # an outbox made before `window`: its rows fall back to `upto`
+            store.conn.execute("ALTER TABLE _outbox ADD COLUMN window INTEGER")
+        store.set_meta("workstation_tables", VERSION)
