@@ -16,8 +16,8 @@ from cloud.sync.nodes import check_position
 from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
 from cloud.sync.tokens import SyncIdentity
-from core.apply import delete_objects, set_versions, stamp_origin_since, upsert_objects
-from core.changes import versions_of
+from core.apply import delete_objects, stamp_origin_since, upsert_objects
+from core.ddl import q
 from core.errors import Conflict, OutpostError, ValidationError
 from core.filters import Scope
 from core.merge import Version, merge
@@ -122,8 +122,7 @@ class _Apply:
         self.created: set[tuple[str, str]] = set()  # earlier in this batch: may be referred to
 
     def run(self, incoming: list[Incoming]) -> dict[str, Any]:
-        current = self._current(incoming)
-        versions = versions_of(self.store, [c.id for c in incoming])
+        current, versions = self._current(incoming)
         for ch in incoming:
             cur = current.get(ch.id)
             if cur is not None and cur["entity"] != ch.entity.name:
@@ -140,18 +139,36 @@ class _Apply:
                 r["version"] = stamped.get(r["id"], r.get("version", 0))
         return {"results": self.results, "conflicts": self.conflicts}
 
-    def _current(self, incoming: list[Incoming]) -> dict[str, dict[str, Any]]:
-        by_entity: dict[str, list[str]] = {}
-        for ch in incoming:
-            by_entity.setdefault(ch.entity.name, []).append(ch.id)
-        out: dict[str, dict[str, Any]] = {}
-        for entity, ids in by_entity.items():
-            out.update(self.store.get_many(entity, ids))
-        unknown = [c.id for c in incoming if c.id not in out]
-        for entity in self.store.schema.entities:  # an id already used by another entity
-            if unknown:
-                out.update(self.store.get_many(entity, unknown))
-        return out
+    def _current(
+        self, incoming: list[Incoming]
+    ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[int, bool, float | None]]]:
+        """The batch's objects as the cloud has them (under any entity), and their versions.
+
+        The ids go into a temporary table once, and each entity's table and `_versions` are
+        joined against it: most pushed objects are new, and probing every table by an IN
+        list for each of them cost more than writing them. CROSS JOIN keeps the batch as the
+        outer loop, so each table is probed by id rather than scanned.
+        """
+        conn = self.store.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _incoming(id TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("DELETE FROM temp._incoming")
+        conn.executemany("INSERT OR IGNORE INTO temp._incoming(id) VALUES (?)",
+                         [(c.id,) for c in incoming])
+        try:
+            out: dict[str, dict[str, Any]] = {}
+            for e in self.store.schema.entities.values():
+                found = [r[0] for r in conn.execute(
+                    f"SELECT t.id FROM temp._incoming i CROSS JOIN {q(e.table)} t ON t.id = i.id")]
+                if found:
+                    out.update(self.store.get_many(e.name, found))
+            versions = {
+                r[0]: (int(r[1]), bool(r[2]), r[3]) for r in conn.execute(
+                    "SELECT v.id, v.version, v.deleted, v.at FROM temp._incoming i CROSS "
+                    "JOIN _versions v ON v.id = i.id")
+            }
+        finally:
+            conn.execute("DELETE FROM temp._incoming")
+        return out, versions
 
     def _decide(
         self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
@@ -306,19 +323,26 @@ class _Apply:
             delete_objects(self.store, e, dels)
 
     def _stamp(self, before: int) -> dict[str, int]:
-        """Give every written object its new version, and the journal rows their origin."""
-        written = {oid: fields is None for objs in self.writes.values()
-                   for oid, fields in objs.items()}
-        if not written:
+        """Give every written object its new version (its newest journal row), and the journal
+        rows their origin. Every journal row after `before` is this batch's: the write
+        transaction is ours."""
+        if not self.writes:
             return {}
         stamp_origin_since(self.store, before, self.ident.workstation.id)
-        latest: dict[str, tuple[int, float | None]] = {}
         now = time.time()
+        stamped: dict[str, int] = {}
+        for name in self.writes:
+            table = q(self.store.schema.entity(name).table)
+            self.store.conn.execute(
+                "INSERT INTO _versions(id, version, deleted, at) "
+                f"SELECT j.id, max(j.seq), t.id IS NULL, ? FROM _journal j "
+                f"LEFT JOIN {table} t ON t.id = j.id WHERE j.seq > ? AND j.entity = ? "
+                "GROUP BY j.id ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+                "deleted = excluded.deleted, at = excluded.at",
+                (now, before, name),
+            )
         for seq, oid in self.store.conn.execute(
-            "SELECT seq, id FROM _journal WHERE seq > ? ORDER BY seq", (before,)
+            "SELECT seq, id FROM _journal WHERE seq > ?", (before,)
         ):
-            latest[oid] = (seq, now)
-        rows = [(oid, latest[oid][0], written[oid], latest[oid][1])
-                for oid in written if oid in latest]
-        set_versions(self.store, rows)
-        return {oid: v for oid, v, _, _ in rows}
+            stamped[oid] = seq  # rows come in seq order: the last one is the newest
+        return stamped
