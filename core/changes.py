@@ -70,12 +70,13 @@ def _entity_window(
     store: Store, e: Entity, after: int, upto: int, scope: Scope | None, skip: str | None
 ) -> list[tuple[int, Change]]:
     cols = ", ".join(f"t.{q(f.name)}" for f in e.fields)
-    rows: list[Any] = store.conn.execute(
+    rows: list[Any] = store.conn.execute(  # objects last changed by `skip` go no further
         "WITH w AS (SELECT max(seq) AS s, id, origin AS o, group_concat(org, ' ') AS orgs "
-        "FROM _journal WHERE seq > ? AND seq <= ? AND entity = ? GROUP BY id) "
-        f"SELECT w.s, w.id, w.o, w.orgs, v.version, t.id IS NOT NULL, {cols} FROM w "
-        f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id",
-        (after, upto, e.name),
+        "FROM _journal WHERE seq > ?2 AND seq <= ?3 AND entity = ?4 GROUP BY id) "
+        f"SELECT w.s, w.id, w.orgs, v.version, t.id IS NOT NULL, {cols} FROM w "
+        f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id "
+        "WHERE ?1 IS NULL OR w.o IS NOT ?1",
+        (skip, after, upto, e.name),
     ).fetchall()
     names = [f.name for f in e.fields]
     bools = [i for i, f in enumerate(e.fields) if f.type == "boolean"]
@@ -85,14 +86,12 @@ def _entity_window(
     for row in rows:
         seq: int = row[0]
         oid: str = row[1]
-        origin, orgs, version = row[2], row[3], row[4] or 0
-        if skip is not None and origin == skip:
-            continue
+        orgs, version = row[2], row[3] or 0
         carried = scope is None or (
             orgs is not None and any(scope.receives(e, o) for o in str(orgs).split(" "))
         )
-        if row[5]:
-            values = list(row[6:])
+        if row[4]:
+            values = list(row[5:])
             for i in bools:
                 if values[i] is not None:
                     values[i] = bool(values[i])

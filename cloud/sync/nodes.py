@@ -49,6 +49,17 @@ def check_position(
     return seen
 
 
+# How stale `last_pull_at` may grow before a pull that changes nothing else records it.
+PULL_NOTE_EVERY = 60.0
+
+
+def recently_pulled(store: Store, workstation: str) -> bool:
+    row: Any = store.conn.execute(
+        "SELECT last_pull_at FROM _sync_nodes WHERE workstation = ?", (workstation,)
+    ).fetchone()
+    return row is not None and row[0] is not None and time.time() - row[0] < PULL_NOTE_EVERY
+
+
 def confirm(store: Store, workstation: str, cursor: int, *, pulled: bool) -> None:
     """Remember that the workstation holds everything up to `cursor`."""
     col = "last_pull_at" if pulled else "last_push_at"
