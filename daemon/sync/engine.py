@@ -107,13 +107,15 @@ def _pull_all(
     knows every position this home reached (its own pushes included), and a backup of an
     earlier state put back in its place is recognised at its next sync.
     """
-    with ThreadPoolExecutor(1, thread_name_prefix="outpost-pull") as pool:
+    pool: ThreadPoolExecutor | None = None  # started only when there is a second page
+    try:
         committed = told = cursor_of(store)
-        ahead: Future[dict[str, Any]] = pool.submit(client.pull, committed, PULL_PAGE)
+        ahead = _done(client.pull, committed, PULL_PAGE)
         while True:
             page = ahead.result()
             more = bool(page.get("more")) and not should_stop()
             if more:
+                pool = pool or ThreadPoolExecutor(1, thread_name_prefix="outpost-pull")
                 ahead = pool.submit(client.pull, int(page["cursor"]), PULL_PAGE,
                                     confirmed=committed)
                 told = committed
@@ -125,8 +127,21 @@ def _pull_all(
                 continue
             if committed == told or should_stop():
                 return
-            ahead = pool.submit(client.pull, committed, PULL_PAGE)  # confirms `committed`
+            ahead = _done(client.pull, committed, PULL_PAGE)  # confirms `committed`
             told = committed
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _done(call: Callable[..., dict[str, Any]], *args: Any) -> Future[dict[str, Any]]:
+    """`call` made now, in this thread, as a finished Future (its result or its error)."""
+    f: Future[dict[str, Any]] = Future()
+    try:
+        f.set_result(call(*args))
+    except Exception as exc:
+        f.set_exception(exc)
+    return f
 
 
 def _refresh(store: Store, client: CloudClient, scratch: Path, progress: Progress | None) -> None:
