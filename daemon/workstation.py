@@ -40,6 +40,7 @@ class Workstation:
         self.home = home
         self.config = config_mod.load(home.config)
         self._store: Store | None = None
+        self._sync_client: tuple[tuple[str, ...], CloudClient] | None = None
         self.credentials = Credentials.of(home, self.config.tenant, self.config.workstation)
         self.log = SyncLog(home.state)
 
@@ -54,6 +55,9 @@ class Workstation:
         return self._store
 
     def close(self) -> None:
+        if self._sync_client is not None:
+            self._sync_client[1].close()
+            self._sync_client = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -75,6 +79,19 @@ class Workstation:
             cfg.cloud_url, cfg.tenant, token=token,
             proxy=cfg.proxy, allow_http=cfg.allow_http, retries=retries,
         )
+
+    def _client_for_sync(self) -> CloudClient:
+        """The client syncs share while the token and the cloud settings stay the same: its
+        session keeps the connection open, so a sync with nothing to do is one round trip."""
+        cfg, token = self.config, self.credentials.load()
+        key = (token or "", cfg.cloud_url, cfg.tenant, str(cfg.proxy), str(cfg.allow_http))
+        if self._sync_client is not None and self._sync_client[0] == key:
+            return self._sync_client[1]
+        if self._sync_client is not None:
+            self._sync_client[1].close()
+        client = self.client(token=token)
+        self._sync_client = (key, client)
+        return client
 
     def login(self, user: str, password: str) -> str:
         """Exchange the password for this workstation's token; where the token is kept."""
@@ -104,9 +121,11 @@ class Workstation:
             client.close()
 
     def sync(self, *, progress: Progress | None = None, wait: float = 0,
-             should_stop: Callable[[], bool] | None = None) -> SyncResult:
+             should_stop: Callable[[], bool] | None = None,
+             client: CloudClient | None = None) -> SyncResult:
         """Run one sync now, unless one is already running on this home. `should_stop` lets the
-        daemon abandon it between batches when it stops (a sync cut off is simply run again)."""
+        daemon abandon it between batches when it stops (a sync cut off is simply run again);
+        `client` replaces the one syncs share (its caller closes it)."""
         lock = filelock.FileLock(str(self.home.state / "sync.lock"))
         self.home.state.mkdir(parents=True, exist_ok=True)
         try:
@@ -118,12 +137,9 @@ class Workstation:
                 result = SyncResult(ok=False, state="unauthorized",
                                     error="not signed in: run `outpost login` first")
             else:
-                client = self.client()
-                try:
-                    result = run_sync(self.store, client, self.home.state, progress=progress,
-                                      should_stop=should_stop or (lambda: False))
-                finally:
-                    client.close()
+                result = run_sync(
+                    self.store, client or self._client_for_sync(), self.home.state,
+                    progress=progress, should_stop=should_stop or (lambda: False))
             self.log.record(result.to_json())
             return result
         finally:

@@ -74,5 +74,5 @@ def outpost(home: Home, *args: str, stdin: str | None = None,
         input=stdin, capture_output=True, text=True, timeout=120,
     )
     if check and proc.returncode != 0:
-        raise AssertionError(f"outpost {' '.join(args)} failed: {proc.stderr}")
+        raise AssertionError(f"outpost {' '.join(args)} failed: {proc.stderr or proc.stdout}")
     return proc

@@ -266,13 +266,12 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _sync(self, node: Node, fault: str | None = None, at: int = -1) -> SyncResult:
         ws = node.ws
-        make = type(ws).client.__get__(ws)
-        ws.client = lambda **kw: FaultyClient(  # type: ignore[method-assign]
-            make(**kw), at, fault, lambda changes: self._seen(node.name, changes))
+        client = FaultyClient(ws.client(), at, fault,
+                              lambda changes: self._seen(node.name, changes))
         try:
-            r = node.sync()
+            r = ws.sync(client=client)  # type: ignore[arg-type]
         finally:
-            ws.__dict__.pop("client", None)
+            client.close()
         if fault is None:
             assert r.ok, f"{node.name}: {r.state}: {r.error}"
         else:

@@ -494,11 +494,9 @@ def test_compaction_right_after_a_delete_keeps_the_sequence_growing(site: Site) 
 # -- work going on while a sync runs -------------------------------------------------------------
 
 
-def _during_push(node: Node, edit: Callable[[Store], None]) -> None:
-    """Make the next sync's first push run `edit` on the workstation's database (through a
+def _during_push(node: Node, edit: Callable[[Store], None]) -> Any:
+    """A client whose first push runs `edit` on the workstation's database (through a
     connection of its own, as the user's application would) while the batch is in flight."""
-    ws = node.ws
-    make = type(ws).client.__get__(ws)
 
     class Client:
         def __init__(self, inner: Any) -> None:
@@ -514,7 +512,7 @@ def _during_push(node: Node, edit: Callable[[Store], None]) -> None:
                     edit(other)
             return self.inner.push(*args)
 
-    ws.client = lambda **kw: Client(make(**kw))  # type: ignore[method-assign]
+    return Client(node.ws.client())
 
 
 def test_an_edit_made_while_its_merge_is_in_flight_is_kept(site: Site) -> None:
@@ -535,9 +533,10 @@ def test_an_edit_made_while_its_merge_is_in_flight_is_kept(site: Site) -> None:
         store.put("sales_invoices", {"total": 20.0}, id=doc)
         store.delete("sales_invoices", gone)
 
-    _during_push(a, edit)
-    assert a.synced().conflicts == 0
-    a.ws.__dict__.pop("client")
+    client = _during_push(a, edit)
+    r = a.ws.sync(client=client)
+    client.close()
+    assert r.ok and r.conflicts == 0, r
     assert a.store.require("sales_invoices", doc)["fields"]["posted"] is True
     assert a.synced().conflicts == 0
     got = site.store.require("sales_invoices", doc)["fields"]
