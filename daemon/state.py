@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 HISTORY_KEEP = 200
+HISTORY_MAX_BYTES = 256 * 1024  # appended to until this size, then cut to HISTORY_KEEP lines
 
 
 def _write_json(path: Path, value: Any) -> None:
@@ -41,14 +42,28 @@ class SyncLog:
         return value if isinstance(value, dict) else None
 
     def record(self, result: dict[str, Any]) -> None:
+        """Keep `result` as the last sync and add it to the history.
+
+        The history is appended to (one write of one line: a crash can cut only that line,
+        which reading skips, and the next line starts afresh) and rewritten only when it has
+        grown well past what it keeps, so recording a sync stays cheap when syncs are frequent.
+        """
         _write_json(self.last_file, result)
-        self.history_file.parent.mkdir(parents=True, exist_ok=True)
-        lines = self._lines()
-        lines.append(json.dumps(result, sort_keys=True))
-        lines = lines[-HISTORY_KEEP:]
-        tmp = self.history_file.with_name(self.history_file.name + ".tmp")
-        tmp.write_text("\n".join(lines) + "\n")
-        os.replace(tmp, self.history_file)
+        line = (json.dumps(result, sort_keys=True) + "\n").encode()
+        fd = os.open(self.history_file, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # the last record was cut short
+            os.write(fd, line)
+            size += len(line)
+        finally:
+            os.close(fd)
+        if size > HISTORY_MAX_BYTES:
+            lines = self._lines()[-HISTORY_KEEP:]
+            tmp = self.history_file.with_name(self.history_file.name + ".tmp")
+            tmp.write_text("\n".join(lines) + "\n")
+            os.replace(tmp, self.history_file)
 
     def history(self, n: int = 10) -> list[dict[str, Any]]:
         out = []
