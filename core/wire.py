@@ -7,6 +7,7 @@ their Content-Type, so no proxy or client library decodes them behind our back.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import orjson
@@ -19,7 +20,7 @@ ZSTD_JSON = "application/vnd.outpost+json+zstd"
 COMPRESS_ABOVE = 1024
 MAX_BODY = 256 * 1024 * 1024  # decompressed; a larger body is refused, not allocated
 
-_cctx = zstandard.ZstdCompressor(level=1)
+_local = threading.local()  # zstd contexts are not thread-safe; the cloud encodes in many threads
 
 
 class WireError(OutpostError):
@@ -30,7 +31,10 @@ def encode(value: Any, *, compress: bool = True) -> tuple[bytes, str]:
     """The body and its content type."""
     raw = orjson.dumps(value)
     if compress and len(raw) > COMPRESS_ABOVE:
-        return _cctx.compress(raw), ZSTD_JSON
+        cctx = getattr(_local, "cctx", None)
+        if cctx is None:
+            cctx = _local.cctx = zstandard.ZstdCompressor(level=1)
+        return cctx.compress(raw), ZSTD_JSON
     return raw, JSON
 
 
@@ -39,8 +43,12 @@ def decode(body: bytes, content_type: str | None) -> Any:
     if ctype == ZSTD_JSON:
         try:
             dctx = zstandard.ZstdDecompressor()
-            with dctx.stream_reader(body) as reader:
-                raw = reader.read(MAX_BODY + 1)
+            size = zstandard.frame_content_size(body)  # -1 if the frame does not say
+            if 0 <= size <= MAX_BODY:
+                raw = dctx.decompress(body, max_output_size=MAX_BODY)  # one buffer, exact
+            else:
+                with dctx.stream_reader(body) as reader:
+                    raw = reader.read(MAX_BODY + 1)
         except zstandard.ZstdError as exc:
             raise WireError(f"the compressed body is damaged: {exc}") from None
         if len(raw) > MAX_BODY:
