@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -47,16 +46,18 @@ def cloud_objects(n: int) -> list[tuple[str, dict[str, object]]]:
 
 
 def timed_sync(home: Path) -> tuple[float, float, str]:
-    """`outpost sync --json` in a child process: wall seconds, peak RSS in MB, its output."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """`outpost sync --json` in a child process: wall seconds, its own peak RSS in MB (from
+    wait4, which reports that child alone), its output."""
     t = time.perf_counter()
-    proc = subprocess.run([str(BIN / "outpost"), "--home", str(home), "sync", "--json"],
-                          capture_output=True, text=True)
+    proc = subprocess.Popen([str(BIN / "outpost"), "--home", str(home), "sync", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read()  # type: ignore[union-attr]
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"sync failed: {proc.stderr or proc.stdout}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024, proc.stdout
+        raise SystemExit(f"sync failed: {out}")
+    return wall, usage.ru_maxrss / 1024, out
 
 
 def raw_upsert(db: Path, objs: list[tuple[str, dict[str, object]]], scratch: Path) -> float:
