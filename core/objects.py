@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from core.errors import ValidationError
@@ -19,6 +20,7 @@ Row = dict[str, Any]
 
 
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CANONICAL_ID = _CANONICAL  # a UUID as check_id returns it, for loops that test many
 
 
 def check_id(value: Any, *, what: str = "id") -> str:
@@ -44,10 +46,50 @@ def _fail(entity: Entity, where: str, message: str) -> ValidationError:
     return ValidationError(f"{entity.name}.{where}: {message}", entity=entity.name, field=where)
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def valid_value(f: Field, value: Any) -> bool:
+    """Whether `coerce_value` takes `value` for `f` as it is (None is valid; whether a field is
+    required is checked apart). The one statement of what each type accepts: coerce_value
+    asks this first and explains a refusal only when it says no."""
+    if value is None:
+        return True
+    t = f.type
+    if t == "string":
+        return isinstance(value, str) and (f.max_length is None or len(value) <= f.max_length)
+    if t == "ref":
+        return isinstance(value, str) and _CANONICAL.fullmatch(value) is not None
+    if isinstance(value, bool):
+        return t == "boolean"
+    if t == "number":
+        if isinstance(value, float):
+            return math.isfinite(value)
+        return isinstance(value, int) and value in _INT64
+    if t == "integer":
+        return isinstance(value, int) and value in _INT64
+    if t == "date":
+        if not isinstance(value, str) or len(value) != 10:
+            return False
+        try:
+            return dt.date.fromisoformat(value).isoformat() == value
+        except ValueError:
+            return False
+    return False
+
+
 def coerce_value(entity: Entity, where: str, f: Field, value: Any) -> Any:
     """The column value for a JSON field value, or a ValidationError naming `where`."""
-    if value is None:
-        return None
+    if valid_value(f, value):
+        if f.type == "boolean" and value is not None:
+            return 1 if value else 0
+        return value
+    return _refuse_or_convert(entity, where, f, value)
+
+
+def _refuse_or_convert(entity: Entity, where: str, f: Field, value: Any) -> Any:
+    """The error for a value `valid_value` refused; or, for a reference written as a UUID in
+    another form (upper case), the canonical one."""
     t = f.type
     if t == "string":
         if not isinstance(value, str):
@@ -83,11 +125,64 @@ def coerce_value(entity: Entity, where: str, f: Field, value: Any) -> Any:
         if d.isoformat() != value:
             raise _fail(entity, where, f"expected a date as YYYY-MM-DD, got {value!r}")
         return value
-    # ref
-    try:
-        return check_id(value, what="a reference")
-    except ValidationError as exc:
-        raise _fail(entity, where, exc.message) from None
+    if t == "ref":
+        try:
+            return check_id(value, what="a reference")
+        except ValidationError as exc:
+            raise _fail(entity, where, exc.message) from None
+    raise _fail(entity, where, f"not a valid {t}: {value!r}")
+
+
+def whole_and_valid(entity: Entity, fields: Any) -> bool:
+    """Whether `fields` is a whole object of `entity` (every field and tabular section, nothing
+    else) that `coerce_fields` takes as it is, references aside. False means only "check it
+    the long way", which says what is wrong; it lets a bulk path skip that for the common case.
+    """
+    if not isinstance(fields, dict) or len(fields) != len(entity.fields) + len(entity.sections):
+        return False
+    for f in entity.fields:
+        value = fields.get(f.name, _ABSENT)
+        if value is None:
+            if f.required:
+                return False
+        elif value is _ABSENT or not valid_value(f, value):
+            return False
+    for s in entity.sections:
+        rows = fields.get(s.name)
+        if not isinstance(rows, list):
+            return False
+        names = s.field_names
+        for row in rows:
+            if not isinstance(row, dict) or not names.issuperset(row):
+                return False
+            for lf in s.fields:
+                value = row.get(lf.name)
+                if value is None:
+                    if lf.required:
+                        return False
+                elif not valid_value(lf, value):
+                    return False
+    return True
+
+
+_ABSENT = object()
+
+
+def references(entity: Entity, fields: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(target entity, id) of every reference `fields` makes, its tabular sections' included."""
+    for f in entity.fields:
+        if f.to is not None:
+            value = fields.get(f.name)
+            if value is not None:
+                yield f.to, value
+    for s in entity.sections:
+        refs = [(f.name, f.to) for f in s.fields if f.to is not None]
+        if refs:
+            for row in fields.get(s.name) or ():
+                for name, to in refs:
+                    value = row.get(name)
+                    if value is not None:
+                        yield to, value
 
 
 def to_json_value(f: Field, value: Any) -> Any:

@@ -56,6 +56,10 @@ class Section:
     table: str
     fields: tuple[Field, ...]
 
+    @cached_property
+    def field_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields)
+
 
 @dataclass(frozen=True)
 class Entity:

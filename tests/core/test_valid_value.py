@@ -1,0 +1,87 @@
+"""The quick checks bulk paths use agree with the full validation: never more lenient."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.errors import ValidationError
+from core.objects import coerce_fields, coerce_value, valid_value, whole_and_valid
+from core.schema import Field, default_schema
+
+SCHEMA = default_schema()
+TYPES = ("string", "integer", "number", "boolean", "date", "ref")
+
+values = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()),
+    st.dates().map(lambda d: d.isoformat()), st.just("2025-02-30"), st.just("2025-1-05"),
+    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(),
+                                                         max_size=2),
+)
+
+
+def _accepts(f: Field, value: Any) -> tuple[bool, Any]:
+    entity = SCHEMA.entity("items")
+    try:
+        return True, coerce_value(entity, f.name, f, value)
+    except ValidationError:
+        return False, None
+
+
+@settings(max_examples=600, deadline=None)
+@given(t=st.sampled_from(TYPES), max_length=st.sampled_from([None, 5]), value=values)
+def test_a_value_valid_value_takes_is_one_coerce_value_takes_unchanged(
+    t: str, max_length: int | None, value: Any
+) -> None:
+    f = Field(name="x", type=t, max_length=max_length if t == "string" else None)  # type: ignore[arg-type]
+    ok, column = _accepts(f, value)
+    if valid_value(f, value):
+        assert ok
+        assert column == (int(value) if t == "boolean" and value is not None else value)
+    elif ok:  # the only value taken after a conversion: a UUID reference in upper case
+        assert t == "ref" and isinstance(value, str) and column == value.lower()
+
+
+def _invoice(**changes: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "number": "AB-000001", "date": "2025-03-01", "organization": str(uuid.uuid4()),
+        "counterparty": str(uuid.uuid4()), "total": 10.5, "posted": False,
+        "lines": [{"item": str(uuid.uuid4()), "quantity": 2, "price": 5.25, "amount": 10.5}],
+    }
+    fields.update(changes)
+    return {k: v for k, v in fields.items() if v is not _DROP}
+
+
+_DROP = object()
+
+
+@settings(max_examples=400, deadline=None)
+@given(key=st.sampled_from(["number", "date", "organization", "counterparty", "total",
+                            "posted", "lines", "extra"]),
+       value=st.one_of(values, st.just(_DROP),
+                       st.lists(st.dictionaries(st.sampled_from(["item", "quantity", "price",
+                                                                 "amount", "bogus"]), values,
+                                                max_size=4), max_size=2)))
+def test_a_whole_and_valid_object_is_one_coerce_fields_takes(key: str, value: Any) -> None:
+    entity = SCHEMA.entity("sales_invoices")
+    fields = _invoice(**{key: value})
+    if whole_and_valid(entity, fields):
+        coerce_fields(entity, fields, existing=None)  # must not raise
+        assert set(fields) == {f.name for f in entity.fields} | {s.name for s in entity.sections}
+
+
+def test_whole_and_valid_says_no_to_what_is_missing_unknown_or_wrong() -> None:
+    entity = SCHEMA.entity("sales_invoices")
+    assert whole_and_valid(entity, _invoice())
+    assert not whole_and_valid(entity, _invoice(total=_DROP))
+    assert not whole_and_valid(entity, {**_invoice(), "colour": "red"})
+    assert not whole_and_valid(entity, _invoice(date="2025-02-30"))
+    assert not whole_and_valid(entity, _invoice(lines=[{"item": "nope", "quantity": 1}]))
+    assert not whole_and_valid(entity, _invoice(lines=[{"quantity": 1, "bogus": 1}]))
+    assert not whole_and_valid(entity, _invoice(posted=1))
+    assert not whole_and_valid(entity, ["not", "an", "object"])
