@@ -7,6 +7,7 @@ workstation never heard the answer) gets the same answer and changes nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,14 +22,15 @@ from core.ddl import q
 from core.errors import Conflict, OutpostError, ValidationError
 from core.filters import Scope
 from core.merge import Version, merge
-from core.objects import check_id, coerce_fields
+from core.objects import CANONICAL_ID as _CANONICAL_ID
+from core.objects import check_id, coerce_fields, references, whole_and_valid
 from core.schema import Entity
 from core.store import Store
 
 MAX_CHANGES = 5000
 
 
-@dataclass
+@dataclass(slots=True)
 class Incoming:
     entity: Entity
     id: str
@@ -79,33 +81,39 @@ def _parse(store: Store, changes: Any) -> list[Incoming]:
         raise ValidationError("'changes' must be a list")
     if len(changes) > MAX_CHANGES:
         raise ValidationError(f"a batch holds at most {MAX_CHANGES} changes")
+    entities = store.schema.entities
     out: list[Incoming] = []
     seen: set[str] = set()
     for i, ch in enumerate(changes):
-        where = f"changes[{i}]"
         if not isinstance(ch, dict):
-            raise ValidationError(f"{where} must be an object")
-        try:
-            entity = store.schema.entity(str(ch.get("entity")))
-        except OutpostError as exc:
-            raise ValidationError(f"{where}: {exc.message}") from None
-        oid = check_id(ch.get("id"), what=f"{where}.id")
+            raise ValidationError(f"changes[{i}] must be an object")
+        name, oid, op = ch.get("entity"), ch.get("id"), ch.get("op")
+        base, at, fields = ch.get("base", 0), ch.get("at"), ch.get("fields")
+        entity = entities.get(name) if isinstance(name, str) else None
+        if entity is None:
+            try:
+                entity = store.schema.entity(str(name))
+            except OutpostError as exc:
+                raise ValidationError(f"changes[{i}]: {exc.message}") from None
+        if not (isinstance(oid, str) and _CANONICAL_ID.fullmatch(oid)):
+            oid = check_id(oid, what=f"changes[{i}].id")
         if oid in seen:
-            raise ValidationError(f"{where}: object {oid} appears twice in the batch")
+            raise ValidationError(f"changes[{i}]: object {oid} appears twice in the batch")
         seen.add(oid)
-        op = ch.get("op")
-        if op not in ("put", "delete"):
-            raise ValidationError(f"{where}.op must be 'put' or 'delete'")
-        base = ch.get("base", 0)
-        if not isinstance(base, int) or isinstance(base, bool) or base < 0:
-            raise ValidationError(f"{where}.base must be a non-negative integer")
-        at = ch.get("at")
-        if at is not None and not isinstance(at, (int, float)):
-            raise ValidationError(f"{where}.at must be a number")
-        fields = ch.get("fields") if op == "put" else None
-        if op == "put" and not isinstance(fields, dict):
-            raise ValidationError(f"{where}.fields must be an object")
-        out.append(Incoming(entity, oid, fields, base, float(at) if at is not None else None))
+        if op == "put":
+            if not isinstance(fields, dict):
+                raise ValidationError(f"changes[{i}].fields must be an object")
+        elif op == "delete":
+            fields = None
+        else:
+            raise ValidationError(f"changes[{i}].op must be 'put' or 'delete'")
+        if type(base) is not int or base < 0:
+            raise ValidationError(f"changes[{i}].base must be a non-negative integer")
+        if at is not None:
+            if isinstance(at, bool) or not isinstance(at, (int, float)):
+                raise ValidationError(f"changes[{i}].at must be a number")
+            at = float(at)
+        out.append(Incoming(entity, oid, fields, base, at))
     return out
 
 
@@ -123,13 +131,17 @@ class _Apply:
 
     def run(self, incoming: list[Incoming]) -> dict[str, Any]:
         current, versions = self._current(incoming)
+        sound = self._sound_new(incoming, current, versions)
         for ch in incoming:
             cur = current.get(ch.id)
             if cur is not None and cur["entity"] != ch.entity.name:
                 self._reject(ch, f"id {ch.id} belongs to a {cur['entity']} object")
                 continue
-            v = versions.get(ch.id)
-            self._decide(ch, cur, v)
+            refs = sound.get(ch.id)
+            if refs is not None and all(r in self.created for r in refs):
+                self._create(ch)
+                continue
+            self._decide(ch, cur, versions.get(ch.id))
         before = self.store.head()
         self._write()
         stamped = self._stamp(before)
@@ -169,6 +181,55 @@ class _Apply:
         finally:
             conn.execute("DELETE FROM temp._incoming")
         return out, versions
+
+    def _sound_new(
+        self, incoming: list[Incoming], current: dict[str, Any], versions: dict[str, Any]
+    ) -> dict[str, list[tuple[str, str]]]:
+        """The common case, found in bulk: objects the cloud never had (no row, no version,
+        base 0), whole and valid as pushed, of an entity the workstation may send. For each,
+        the references it makes to objects not in the cloud yet: if the batch creates them
+        before it, the object is applied without the per-object checks of `_decide`, whose
+        verdict it would be; otherwise `_decide` settles it and says what is wrong.
+        """
+        sound: dict[str, list[tuple[str, str]]] = {}
+        wanted: dict[str, set[str]] = {}  # target entity -> ids referred to
+        for ch in incoming:
+            e = ch.entity
+            if (ch.fields is None or ch.base != 0 or ch.id in current or ch.id in versions
+                    or e.name in self.scope.receive_only or not whole_and_valid(e, ch.fields)):
+                continue
+            refs = list(references(e, ch.fields))
+            for target, ref in refs:
+                wanted.setdefault(target, set()).add(ref)
+            sound[ch.id] = refs
+        present = {(target, ref) for target, ids in wanted.items()
+                   for ref in self._found(self.store.entity(target).table, ids)}
+        return {oid: [r for r in refs if r not in present] for oid, refs in sound.items()}
+
+    def _found(self, table: str, ids: Iterable[str]) -> set[str]:
+        """Which of `ids` are in `table`: the ids go into a temporary table and drive the join
+        (CROSS JOIN keeps them the outer loop), so `table` is probed by id, never scanned."""
+        conn = self.store.conn
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _probe(id TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.executemany("INSERT OR IGNORE INTO temp._probe(id) VALUES (?)",
+                         [(i,) for i in ids])
+        try:
+            return {r[0] for r in conn.execute(
+                f"SELECT t.id FROM temp._probe p CROSS JOIN {q(table)} t ON t.id = p.id")}
+        finally:
+            conn.execute("DELETE FROM temp._probe")
+
+    def _create(self, ch: Incoming) -> None:
+        """A sound new object: applied, unless the workstation may not carry it."""
+        assert ch.fields is not None
+        e = ch.entity
+        reason = self.scope.refusal(e, self._org(e, ch.id, ch.fields))
+        if reason is not None:
+            self._reject(ch, reason)
+            return
+        self.writes.setdefault(e.name, {})[ch.id] = ch.fields
+        self.created.add((e.name, ch.id))
+        self.results.append({"id": ch.id, "status": "applied", "write": True})
 
     def _decide(
         self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
