@@ -33,6 +33,10 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF")
         conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bounded, and enough for bulk writes
+        # Checkpoint when the WAL holds 64 MiB rather than SQLite's 4 MiB: a sync batch dirties
+        # a page per object (random keys), so at 4 MiB nearly every batch's commit also copied
+        # the WAL back and synced the file twice, a third of a 100,000-object push.
+        conn.execute("PRAGMA wal_autocheckpoint=16384")
     except apsw.Error as exc:
         if conn is not None:
             conn.close()
