@@ -14,13 +14,6 @@ from core.ddl import q
 from core.schema import Entity
 from core.store import Store
 
-
-def column_value(ftype: str, value: Any) -> Any:
-    if ftype == "boolean" and value is not None:
-        return 1 if value else 0
-    return value
-
-
 Fields = dict[str, Any]
 
 
@@ -34,10 +27,8 @@ def upsert_objects(store: Store, entity: Entity, objects: Sequence[tuple[str, Fi
     store.conn.executemany(
         f"INSERT INTO {q(entity.table)}({cols}) VALUES ({', '.join('?' * (len(names) + 1))}) "
         f"ON CONFLICT(id) DO UPDATE SET {updates}",
-        [
-            (oid, *(column_value(f.type, fields.get(f.name)) for f in entity.fields))
-            for oid, fields in objects
-        ],
+        # Values bind as they are: apsw binds True and False as the integers 1 and 0.
+        [(oid, *map(fields.get, names)) for oid, fields in objects],
     )
     for s in entity.sections:
         snames = [f.name for f in s.fields]
@@ -53,9 +44,10 @@ def upsert_objects(store: Store, entity: Entity, objects: Sequence[tuple[str, Fi
 def _section_rows(
     objects: Sequence[tuple[str, dict[str, Any]]], name: str, fields: Sequence[Any]
 ) -> Iterable[tuple[Any, ...]]:
+    names = [f.name for f in fields]
     for oid, obj in objects:
         for i, row in enumerate(obj.get(name) or [], 1):
-            yield (oid, i, *(column_value(f.type, row.get(f.name)) for f in fields))
+            yield (oid, i, *map(row.get, names))
 
 
 def delete_objects(store: Store, entity: Entity, ids: Sequence[str]) -> None:
