@@ -81,31 +81,39 @@ def _entity_window(
     names = [f.name for f in e.fields]
     bools = [i for i, f in enumerate(e.fields) if f.type == "boolean"]
     org_at = names.index(e.org_field) if e.org_field else -1
+    own_org = e.organization == "self"
+    everything = scope is None or e.shared  # every object of `e` belongs on the node
+
+    def carried(orgs: Any) -> bool:  # the node had it: one of its past organizations is its own
+        return scope is None or (
+            orgs is not None and any(scope.receives(e, o) for o in str(orgs).split(" ")))
+
     out: list[tuple[int, Change]] = []
     puts: dict[str, dict[str, Any]] = {}
+    name = e.name
     for row in rows:
         seq: int = row[0]
         oid: str = row[1]
-        orgs, version = row[2], row[3] or 0
-        carried = scope is None or (
-            orgs is not None and any(scope.receives(e, o) for o in str(orgs).split(" "))
-        )
         if row[4]:
-            values = list(row[5:])
-            for i in bools:
-                if values[i] is not None:
-                    values[i] = bool(values[i])
-            org = oid if e.organization == "self" else (values[org_at] if org_at >= 0 else None)
-            if scope is None or scope.receives(e, org):
+            if bools:
+                values = list(row[5:])
+                for i in bools:
+                    if values[i] is not None:
+                        values[i] = bool(values[i])
                 fields = dict(zip(names, values, strict=True))
+            else:
+                fields = dict(zip(names, row[5:], strict=True))
+            org = oid if own_org else (fields[names[org_at]] if org_at >= 0 else None)
+            if everything or scope.receives(e, org):  # type: ignore[union-attr]
                 puts[oid] = fields
-                out.append((seq, {"entity": e.name, "id": oid, "op": "put", "version": version,
-                                  "org": org, "fields": fields}))
-            elif carried:
-                out.append((seq, {"entity": e.name, "id": oid, "op": "delete",
-                                  "version": version}))
-        elif e.shared or carried:
-            out.append((seq, {"entity": e.name, "id": oid, "op": "delete", "version": version}))
+                out.append((seq, {"entity": name, "id": oid, "op": "put",
+                                  "version": row[3] or 0, "org": org, "fields": fields}))
+                continue
+            gone = carried(row[2])  # it left the node's organizations: a delete where it was
+        else:
+            gone = e.shared or carried(row[2])
+        if gone:
+            out.append((seq, {"entity": name, "id": oid, "op": "delete", "version": row[3] or 0}))
     if e.sections and puts:
         _attach_sections(store, e, puts)
     return out
