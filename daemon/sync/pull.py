@@ -25,9 +25,13 @@ def apply_page(store: Store, page: dict[str, Any]) -> int:
         puts: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         dels: dict[str, list[str]] = {}
         versions: list[tuple[str, int, bool, float | None]] = []
+        entities = store.schema.entities
         for ch in changes:
+            if not isinstance(ch, dict):
+                continue
             entity, oid = ch.get("entity"), ch.get("id")
-            if entity not in store.schema.entities or not isinstance(oid, str) or oid in pending:
+            if (not isinstance(entity, str) or entity not in entities
+                    or not isinstance(oid, str) or oid in pending):
                 continue
             deleted = ch.get("op") == "delete"
             if deleted:
