@@ -26,7 +26,7 @@ class CloudClient:
         self.base = f"{self.root}/tenants/{tenant}/sync"
         self.token = token
         self.read_timeout = read_timeout
-        self.session = make_session(proxy=proxy, retries=retries)
+        self.session = make_session(cloud_url, proxy=proxy, retries=retries)
 
     def close(self) -> None:
         self.session.close()

@@ -54,8 +54,16 @@ class _TrustStoreAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
-def make_session(*, proxy: str = "", retries: int = 3) -> requests.Session:
+def make_session(url: str, *, proxy: str = "", retries: int = 3) -> requests.Session:
+    """A session for the cloud at `url`. The proxy is the configured one, else the one the
+    environment (HTTPS_PROXY, NO_PROXY...) names for `url`, looked up once here: requests would
+    otherwise read the environment again on every call."""
     s = requests.Session()
+    s.trust_env = False
+    if not proxy:
+        env = requests.utils.get_environ_proxies(url)
+        scheme = urlsplit(url).scheme
+        proxy = env.get(scheme) or env.get("all") or ""
     retry = Retry(
         total=retries, connect=retries, read=1, status=retries, backoff_factor=0.3,
         backoff_jitter=0.3, status_forcelist=(502, 503, 504), allowed_methods=None,
