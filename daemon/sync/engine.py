@@ -21,7 +21,8 @@ from daemon.sync.errors import MustRefresh, SyncError
 from daemon.sync.pull import apply_page
 from daemon.sync.refresh import refresh_from
 
-PUSH_BATCH = 2000
+PUSH_BATCH = 2000  # the first batch; a long push doubles it up to PUSH_BATCH_MAX
+PUSH_BATCH_MAX = 5000  # the cloud's limit (as for pull pages: fewer, larger commits)
 PULL_PAGE = 2000  # the first page; a long pull doubles it up to PULL_PAGE_MAX
 PULL_PAGE_MAX = 5000  # the cloud's limit; fewer, larger commits rewrite fewer index pages
 MAX_REFRESHES = 2
@@ -81,8 +82,9 @@ def _push_all(
     store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
     should_stop: Callable[[], bool],
 ) -> None:
+    limit = PUSH_BATCH
     while not should_stop():
-        box = push.prepare(store, PUSH_BATCH)
+        box = push.prepare(store, limit)
         if box is None:
             return
         answer = client.push(box.batch_id, cursor_of(store), box.changes)
@@ -94,6 +96,7 @@ def _push_all(
             progress("push", result.pushed)
         if rec.pushed + rec.rejected == 0:
             raise SyncError("the cloud answered a batch without a result for any change")
+        limit = min(limit * 2, PUSH_BATCH_MAX)
 
 
 def _pull_all(
