@@ -7,7 +7,7 @@ once, whole (a document with its lines).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from core.ddl import q
@@ -140,17 +140,37 @@ def _attach_sections(store: Store, e: Entity, puts: dict[str, dict[str, Any]]) -
                 puts[row[0]][s.name].append(dict(zip(names, values, strict=True)))
 
 
-def outgoing_window(store: Store, limit: int) -> tuple[list[Change], int]:
+def outgoing_window(
+    store: Store, limit: int, *, after: int = 0, leave_out: Sequence[str] = ()
+) -> tuple[list[Change], int]:
     """Up to `limit` journal rows' worth of local changes to send, in the order objects began,
     and the last journal position the window read.
 
-    An object refused by the cloud and not changed since stays out (it is flagged, not lost).
-    Each change carries the object's current state and `base`, the version last agreed on.
+    The window starts after journal row `after`, and objects in `leave_out` (a batch still in
+    flight) stay out of it. An object refused by the cloud and not changed since stays out
+    too (it is flagged, not lost). Each change carries the object's current state and `base`,
+    the version last agreed on.
     """
-    unrefused = ("NOT EXISTS (SELECT 1 FROM _rejected r WHERE r.id = j.id AND r.seq >= j.seq)")
+    conn = store.conn
+    eligible = "NOT EXISTS (SELECT 1 FROM _rejected r WHERE r.id = j.id AND r.seq >= j.seq)"
+    if leave_out:
+        conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _in_flight(id TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("DELETE FROM temp._in_flight")
+        conn.executemany("INSERT OR IGNORE INTO temp._in_flight(id) VALUES (?)",
+                         [(i,) for i in leave_out])
+        eligible += " AND j.id NOT IN (SELECT id FROM temp._in_flight)"
+    try:
+        return _outgoing(store, limit, after, eligible)
+    finally:
+        if leave_out:
+            conn.execute("DELETE FROM temp._in_flight")
+
+
+def _outgoing(store: Store, limit: int, after: int, eligible: str) -> tuple[list[Change], int]:
     upto = store.scalar(
-        f"SELECT seq FROM _journal j WHERE {unrefused} ORDER BY seq LIMIT 1 OFFSET ?",
-        (max(limit, 1) - 1,),
+        f"SELECT seq FROM _journal j WHERE seq > ? AND {eligible} ORDER BY seq LIMIT 1 OFFSET ?",
+        (after, max(limit, 1) - 1),
     )
     if upto is None:
         upto = store.head()
@@ -159,10 +179,10 @@ def outgoing_window(store: Store, limit: int) -> tuple[list[Change], int]:
         cols = ", ".join(f"t.{q(f.name)}" for f in e.fields)
         rows: list[Any] = store.conn.execute(
             f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at FROM _journal j "
-            f"WHERE seq <= ? AND entity = ? AND {unrefused} GROUP BY id) "
+            f"WHERE seq > ? AND seq <= ? AND entity = ? AND {eligible} GROUP BY id) "
             f"SELECT w.s, w.id, w.at, v.version, t.id IS NOT NULL, {cols} FROM w "
             f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id",
-            (upto, e.name),
+            (after, upto, e.name),
         ).fetchall()
         names = [f.name for f in e.fields]
         bools = [i for i, f in enumerate(e.fields) if f.type == "boolean"]

@@ -82,21 +82,42 @@ def _push_all(
     store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
     should_stop: Callable[[], bool],
 ) -> None:
+    """Push until the journal has nothing more to send, two batches at a time.
+
+    While the cloud applies one batch, the next is read and saved (it leaves out the first
+    one's objects); when the answer comes, the next is sent at once and the answer recorded
+    while the cloud works on it. What a batch carries never depends on an answer still to
+    come, and each is recorded in its own transaction, so a kill anywhere leaves at most two
+    saved batches, sent again in order by the next sync.
+    """
     limit = PUSH_BATCH
-    while not should_stop():
-        box = push.prepare(store, limit)
-        if box is None:
-            return
-        answer = client.push(box.batch_id, cursor_of(store), box.changes)
-        rec = push.record(store, box, answer)
-        result.pushed += rec.pushed
-        result.rejected += rec.rejected
-        result.conflicts += rec.conflicts
-        if progress:
-            progress("push", result.pushed)
-        if rec.pushed + rec.rejected == 0:
-            raise SyncError("the cloud answered a batch without a result for any change")
-        limit = min(limit * 2, PUSH_BATCH_MAX)
+    box = push.prepare(store, limit)
+    if box is None:
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="outpost-push") as pool:
+        sending = pool.submit(client.push, box.batch_id, cursor_of(store), box.changes)
+        while True:
+            limit = min(limit * 2, PUSH_BATCH_MAX)
+            nxt = None if should_stop() else push.prepare(store, limit, after=box)
+            answer = sending.result()
+            if nxt is not None:
+                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.changes)
+            rec = push.record(store, box, answer)
+            result.pushed += rec.pushed
+            result.rejected += rec.rejected
+            result.conflicts += rec.conflicts
+            if progress:
+                progress("push", result.pushed)
+            if rec.pushed + rec.rejected == 0:
+                raise SyncError("the cloud answered a batch without a result for any change")
+            if nxt is None:  # edits made while batches were in flight wait at the front
+                if should_stop():
+                    return
+                nxt = push.prepare(store, limit)
+                if nxt is None:
+                    return
+                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.changes)
+            box = nxt
 
 
 def _pull_all(

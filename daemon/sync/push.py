@@ -37,18 +37,35 @@ class Recorded:
     conflicts: int = 0
 
 
-def prepare(store: Store, limit: int) -> Outbox | None:
-    """The batch waiting for an answer, or a new one of up to `limit` changed objects."""
+def prepare(store: Store, limit: int, *, after: Outbox | None = None) -> Outbox | None:
+    """The batch to send next: the oldest one saved and not yet answered, or a new one of up
+    to `limit` changed objects.
+
+    With `after` (a batch sent and not yet answered), the batch that goes after it: the one
+    saved after it, or a new one read from the journal past its window and leaving out its
+    objects. The two share no object, so neither answer changes what the other carries, and
+    the workstation can prepare and record while the cloud applies. At most two batches are
+    saved at once, and they are sent in the order of their windows.
+    """
     ensure_workstation_tables(store)
     with store.write():
-        row: Any = store.conn.execute(
-            "SELECT batch_id, upto, body, window FROM _outbox").fetchone()
-        if row is not None:
+        saved: list[Any] = store.conn.execute(
+            "SELECT batch_id, coalesce(window, upto) AS w FROM _outbox ORDER BY w").fetchall()
+        if after is not None:
+            saved = [r for r in saved if r[0] != after.batch_id and int(r[1]) > after.window]
+        if saved:
+            row: Any = store.conn.execute(
+                "SELECT batch_id, upto, body, window FROM _outbox WHERE batch_id = ?",
+                (saved[0][0],)).fetchone()
             upto = int(row[1])
             return Outbox(str(row[0]), upto, orjson.loads(row[2]),
                           upto if row[3] is None else int(row[3]))
         upto = store.head()  # the content read below includes every change up to here
-        changes, window = outgoing_window(store, limit)
+        if after is None:
+            changes, window = outgoing_window(store, limit)
+        else:
+            changes, window = outgoing_window(store, limit, after=after.window,
+                                              leave_out=[c["id"] for c in after.changes])
         if not changes:
             return None
         batch = Outbox(str(uuid.uuid4()), upto, changes, window)
