@@ -19,6 +19,8 @@ def pending_ids(store: Store) -> set[str]:
 def apply_page(store: Store, page: dict[str, Any]) -> int:
     """Write one page of pulled changes and move the cursor; the number of objects written."""
     changes: list[dict[str, Any]] = page.get("changes") or []
+    if not changes and int(page["cursor"]) == int(store.meta("cursor", 0) or 0):
+        return 0  # nothing new: no transaction
     with store.write():
         pending = pending_ids(store)
         before = store.head()

@@ -48,6 +48,10 @@ def prepare(store: Store, limit: int, *, after: Outbox | None = None) -> Outbox 
     saved at once, and they are sent in the order of their windows.
     """
     ensure_workstation_tables(store)
+    if after is None and not store.scalar(
+        "SELECT EXISTS(SELECT 1 FROM _journal) OR EXISTS(SELECT 1 FROM _outbox)"
+    ):
+        return None  # nothing to send (the common case of a sync): no write transaction
     with store.write():
         saved: list[Any] = store.conn.execute(
             "SELECT batch_id, coalesce(window, upto) AS w FROM _outbox ORDER BY w").fetchall()
