@@ -48,14 +48,18 @@ def xvfb() -> str:
 
 @pytest.fixture
 def x_display(xvfb, tmp_path):
-    for n in range(90, 140):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists():
-            break
-    name = f":{n}"
-    server = subprocess.Popen([xvfb, name, "-screen", "0", "320x200x24", "-nolisten", "tcp"],
+    # Xvfb picks a free display itself and writes its number to the pipe (-displayfd), so
+    # displays left behind by other runs never collide with this one.
+    read_end, write_end = os.pipe()
+    server = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0", "320x200x24",
+                               "-nolisten", "tcp"], pass_fds=(write_end,),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
     try:
-        wait_for(lambda: Path(f"/tmp/.X11-unix/X{n}").exists(), 10, "Xvfb")
+        with os.fdopen(read_end) as numbers:
+            number = numbers.readline().strip()
+        assert number.isdigit(), "Xvfb did not say which display it took"
+        name = f":{number}"
         tray = subprocess.Popen([sys.executable, str(HERE / "xtray.py")],
                                 env={**os.environ, "DISPLAY": name},
                                 stdout=subprocess.PIPE, text=True)
@@ -67,8 +71,12 @@ def x_display(xvfb, tmp_path):
             tray.kill()
             tray.wait(5)
     finally:
-        server.kill()
-        server.wait(5)
+        server.terminate()  # unlike a kill, lets Xvfb remove its lock file and socket
+        try:
+            server.wait(5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
 
 
 def test_the_tray_icon_shows_on_a_real_display(site, daemons, x_display, tmp_path):
