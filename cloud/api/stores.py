@@ -44,6 +44,9 @@ class TenantStores:
                 self._schemas[tenant] = store.schema
         else:
             store = Store(connect(path), schema, path)
+        # Sync requests sort and probe through small temporary tables (a batch at most): in
+        # memory rather than in temporary files. Bundle exports open their own connections.
+        store.conn.execute("PRAGMA temp_store=MEMORY")
         with self._lock:
             self._all.append(store)
         return store

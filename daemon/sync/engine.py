@@ -59,6 +59,8 @@ def run_sync(
     """Sync once. Failures end in a result with ok=False and the state they imply."""
     result = SyncResult()
     started = time.monotonic()
+    # A sync's sorts and temporary tables hold a batch at most: in memory, not temporary files.
+    store.conn.execute("PRAGMA temp_store=MEMORY")
     refreshes = 0
     try:
         while True:
