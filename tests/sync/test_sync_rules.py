@@ -5,6 +5,7 @@ sign-in states, and compaction."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -364,6 +365,33 @@ def test_a_batch_sent_twice_gets_the_same_answer(site: Site) -> None:
     compact(site.store, keep_days=0)
     again = push(a, body)
     assert again.status_code == 200 and again.json() == first.json()
+
+
+def test_a_sync_with_nothing_to_do_writes_nothing_on_either_side(site: Site) -> None:
+    """Its pull confirms no new position, so the cloud's file is not written (the time of the
+    last pull is noted at most once a minute), and the workstation's is not written either."""
+    a = site.add("depot", orgs=[site.orgs[0]])
+    a.store.put("counterparties", {"name": "Sent once"})
+    a.synced()
+    a.synced()  # notes the last pull, confirms the final cursor
+
+    # PRAGMA data_version changes when any other connection commits to the file.
+    watch_cloud = sqlite3.connect(site.reg.tenant_path(site.tenant))
+    watch_ws = sqlite3.connect(a.home.database)
+    try:
+        cloud_before = watch_cloud.execute("PRAGMA data_version").fetchone()[0]
+        ws_before = watch_ws.execute("PRAGMA data_version").fetchone()[0]
+        for _ in range(3):
+            r = a.synced()
+            assert r.pushed == 0 and r.pulled == 0
+        assert watch_cloud.execute("PRAGMA data_version").fetchone()[0] == cloud_before
+        assert watch_ws.execute("PRAGMA data_version").fetchone()[0] == ws_before
+        a.store.put("counterparties", {"name": "Sent twice"})  # and a change is still seen
+        assert a.synced().pushed == 1
+        assert watch_cloud.execute("PRAGMA data_version").fetchone()[0] != cloud_before
+    finally:
+        watch_cloud.close()
+        watch_ws.close()
 
 
 # -- sign-in states ------------------------------------------------------------------------------
