@@ -294,7 +294,21 @@ class _Apply:
         if missing:
             raise ValidationError(f"{e.name}: the pushed object lacks {', '.join(missing)}")
         self.store.check_refs(e, changes.columns, changes.sections, also=self.created)
-        return {**ch.fields}
+        fields = {**ch.fields}
+        # References as checked: a UUID sent in another form (upper case) is kept canonical,
+        # so that it still matches the id it refers to.
+        for f in e.fields:
+            if f.to is not None and fields.get(f.name) is not None:
+                fields[f.name] = changes.columns[f.name]
+        for sec in e.sections:
+            refs = [f.name for f in sec.fields if f.to is not None]
+            if refs:
+                fields[sec.name] = [
+                    {**row, **{n: checked[n] for n in refs if row.get(n) is not None}}
+                    for row, checked in zip(fields[sec.name], changes.sections[sec.name],
+                                            strict=True)
+                ]
+        return fields
 
     @staticmethod
     def _org(e: Entity, oid: str, fields: dict[str, Any]) -> str | None:

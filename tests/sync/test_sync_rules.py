@@ -394,6 +394,23 @@ def test_a_sync_with_nothing_to_do_writes_nothing_on_either_side(site: Site) -> 
         watch_ws.close()
 
 
+def test_a_reference_pushed_in_upper_case_is_kept_canonical(site: Site) -> None:
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    a = site.add("depot", orgs=[org])
+    token = a.ws.credentials.load()
+    oid = str(uuid.uuid4())
+    fields = {**invoice(org, cp.upper(), item.upper(), 2), "number": "01-000900",
+              "posted": False}
+    body = {"batch": str(uuid.uuid4()), "cursor": a.cursor(), "changes": [
+        {"entity": "sales_invoices", "id": oid, "op": "put", "base": 0, "fields": fields}]}
+    r = requests.post(f"{site.cloud.url}/api/v1/tenants/{site.tenant}/sync/push", json=body,
+                      headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
+    stored = site.store.require("sales_invoices", oid)["fields"]
+    assert stored["counterparty"] == cp and stored["lines"][0]["item"] == item
+
+
 # -- sign-in states ------------------------------------------------------------------------------
 
 
