@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from core.db import id_table
 from core.ddl import q
 from core.filters import Scope
 from core.schema import Entity
@@ -151,20 +152,12 @@ def outgoing_window(
     too (it is flagged, not lost). Each change carries the object's current state and `base`,
     the version last agreed on.
     """
-    conn = store.conn
     eligible = "NOT EXISTS (SELECT 1 FROM _rejected r WHERE r.id = j.id AND r.seq >= j.seq)"
-    if leave_out:
-        conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _in_flight(id TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.execute("DELETE FROM temp._in_flight")
-        conn.executemany("INSERT OR IGNORE INTO temp._in_flight(id) VALUES (?)",
-                         [(i,) for i in leave_out])
-        eligible += " AND j.id NOT IN (SELECT id FROM temp._in_flight)"
-    try:
+    if not leave_out:
         return _outgoing(store, limit, after, eligible)
-    finally:
-        if leave_out:
-            conn.execute("DELETE FROM temp._in_flight")
+    with id_table(store.conn, "_in_flight", leave_out) as in_flight:
+        return _outgoing(store, limit, after, f"{eligible} AND j.id NOT IN "
+                                              f"(SELECT id FROM {in_flight})")
 
 
 def _outgoing(store: Store, limit: int, after: int, eligible: str) -> tuple[list[Change], int]:

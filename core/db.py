@@ -6,7 +6,7 @@ WAL lets readers (the tray, another program, a bundle export) work while a sync 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -73,3 +73,19 @@ def read_tx(conn: apsw.Connection) -> Iterator[apsw.Connection]:
         yield conn
     finally:
         conn.execute("COMMIT")
+
+
+@contextmanager
+def id_table(conn: apsw.Connection, name: str, ids: Iterable[str]) -> Iterator[str]:
+    """`ids` in a temporary one-column table for the block (emptied after); yields its name.
+
+    Joined with CROSS JOIN (which keeps it the outer loop) it makes SQLite probe a big table
+    by id for each of a batch's ids, where an IN list of thousands may be answered by a scan.
+    """
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name}(id TEXT PRIMARY KEY) WITHOUT ROWID")
+    conn.execute(f"DELETE FROM temp.{name}")
+    conn.executemany(f"INSERT OR IGNORE INTO temp.{name}(id) VALUES (?)", ((i,) for i in ids))
+    try:
+        yield f"temp.{name}"
+    finally:
+        conn.execute(f"DELETE FROM temp.{name}")

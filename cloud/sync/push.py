@@ -18,6 +18,7 @@ from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
 from cloud.sync.tokens import SyncIdentity
 from core.apply import delete_objects, stamp_origin_since, upsert_objects
+from core.db import id_table
 from core.ddl import q
 from core.errors import Conflict, OutpostError, ValidationError
 from core.filters import Scope
@@ -162,24 +163,18 @@ class _Apply:
         outer loop, so each table is probed by id rather than scanned.
         """
         conn = self.store.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _incoming(id TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.execute("DELETE FROM temp._incoming")
-        conn.executemany("INSERT OR IGNORE INTO temp._incoming(id) VALUES (?)",
-                         [(c.id,) for c in incoming])
-        try:
+        with id_table(conn, "_incoming", (c.id for c in incoming)) as batch:
             out: dict[str, dict[str, Any]] = {}
             for e in self.store.schema.entities.values():
                 found = [r[0] for r in conn.execute(
-                    f"SELECT t.id FROM temp._incoming i CROSS JOIN {q(e.table)} t ON t.id = i.id")]
+                    f"SELECT t.id FROM {batch} i CROSS JOIN {q(e.table)} t ON t.id = i.id")]
                 if found:
                     out.update(self.store.get_many(e.name, found))
             versions = {
                 r[0]: (int(r[1]), bool(r[2]), r[3]) for r in conn.execute(
-                    "SELECT v.id, v.version, v.deleted, v.at FROM temp._incoming i CROSS "
+                    f"SELECT v.id, v.version, v.deleted, v.at FROM {batch} i CROSS "
                     "JOIN _versions v ON v.id = i.id")
             }
-        finally:
-            conn.execute("DELETE FROM temp._incoming")
         return out, versions
 
     def _sound_new(
@@ -207,17 +202,11 @@ class _Apply:
         return {oid: [r for r in refs if r not in present] for oid, refs in sound.items()}
 
     def _found(self, table: str, ids: Iterable[str]) -> set[str]:
-        """Which of `ids` are in `table`: the ids go into a temporary table and drive the join
-        (CROSS JOIN keeps them the outer loop), so `table` is probed by id, never scanned."""
+        """Which of `ids` are in `table`, each probed by id."""
         conn = self.store.conn
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _probe(id TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.executemany("INSERT OR IGNORE INTO temp._probe(id) VALUES (?)",
-                         [(i,) for i in ids])
-        try:
+        with id_table(conn, "_probe", ids) as probe:
             return {r[0] for r in conn.execute(
-                f"SELECT t.id FROM temp._probe p CROSS JOIN {q(table)} t ON t.id = p.id")}
-        finally:
-            conn.execute("DELETE FROM temp._probe")
+                f"SELECT t.id FROM {probe} p CROSS JOIN {q(table)} t ON t.id = p.id")}
 
     def _create(self, ch: Incoming) -> None:
         """A sound new object: applied, unless the workstation may not carry it."""

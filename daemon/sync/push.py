@@ -16,6 +16,7 @@ import orjson
 
 from core.apply import delete_objects, mute_since, set_versions, upsert_objects
 from core.changes import outgoing_window
+from core.db import id_table
 from core.merge import Version, merge
 from core.schema import Entity
 from core.store import Store
@@ -187,13 +188,7 @@ def _trim(store: Store, window: int, ids: list[str]) -> None:
     """
     if not ids:
         return
-    store.conn.execute("CREATE TEMP TABLE IF NOT EXISTS _acked(id TEXT PRIMARY KEY) WITHOUT ROWID")
-    store.conn.execute("DELETE FROM temp._acked")
-    store.conn.executemany("INSERT OR IGNORE INTO temp._acked(id) VALUES (?)", [(i,) for i in ids])
-    store.conn.execute(
-        "DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT id FROM temp._acked)", (window,)
-    )
-    store.conn.execute(
-        "DELETE FROM _rejected WHERE id IN (SELECT id FROM temp._acked)"
-    )
-    store.conn.execute("DELETE FROM temp._acked")
+    with id_table(store.conn, "_acked", ids) as acked:
+        store.conn.execute(
+            f"DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT id FROM {acked})", (window,))
+        store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT id FROM {acked})")
