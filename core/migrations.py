@@ -12,11 +12,59 @@ from pathlib import Path
 import apsw
 
 from core.db import write_tx
+from core.ddl import (
+    COUNTERS_TABLE,
+    JOURNAL_TABLE,
+    NUMBERING_TABLE,
+    capture_triggers,
+    entity_tables,
+    numbering_trigger,
+    q,
+)
 from core.errors import StoreError
+from core.schema import parse_schema
 
-# store_format 1 is what core.ddl.BASE_TABLES creates.
-MIGRATIONS: dict[int, Callable[[apsw.Connection], None]] = {}
-CURRENT = 1
+
+def _rebuild(conn: apsw.Connection, table: str, create: str) -> None:
+    """Give `table` the definition `create` (same columns), keeping its rows and rowids.
+
+    SQLite's way for a change ALTER TABLE cannot make: build the new table, copy, drop the old
+    one (its triggers and indexes go with it) and rename the new one into its place.
+    """
+    new = f"_rebuilt_{table}"
+    conn.execute(f"CREATE TABLE {q(new)}({create.split('(', 1)[1]}")
+    cols = ", ".join(q(str(r[1])) for r in conn.execute(f"PRAGMA table_info({q(table)})"))
+    rowid = "" if "WITHOUT ROWID" in create else "rowid, "
+    conn.execute(f"INSERT INTO {q(new)}({rowid}{cols}) SELECT {rowid}{cols} FROM {q(table)}")
+    conn.execute(f"DROP TABLE {q(table)}")
+    conn.execute(f"ALTER TABLE {q(new)} RENAME TO {q(table)}")
+
+
+def _to_2(conn: apsw.Connection) -> None:
+    """Inserts without a statement journal: constraints ON CONFLICT FAIL, no SQL function in
+    anything an INSERT sets off, numbering in two triggers (core/ddl.py says why)."""
+    source = conn.execute("SELECT value FROM _meta WHERE key = 'schema'").fetchall()[0][0]
+    schema = parse_schema(str(source), origin="_meta")
+    for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {q(str(name))}")
+    _rebuild(conn, "_journal", JOURNAL_TABLE)
+    _rebuild(conn, "_counters", COUNTERS_TABLE)
+    conn.execute(NUMBERING_TABLE)
+    for e in schema.entities.values():
+        tables = [e.table, *(s.table for s in e.sections)]
+        for stmt in entity_tables(e):
+            if stmt.startswith("CREATE TABLE"):
+                _rebuild(conn, tables.pop(0), stmt)
+            else:  # the indexes went with the old tables
+                conn.execute(stmt)
+        for stmt in [*capture_triggers(e), *numbering_trigger(e)]:
+            if stmt.startswith("CREATE TRIGGER"):  # the counters are there already
+                conn.execute(stmt)
+
+
+# store_format 1 is what core.ddl.BASE_TABLES created first.
+MIGRATIONS: dict[int, Callable[[apsw.Connection], None]] = {2: _to_2}
+CURRENT = 2
 
 
 def check(found: int, path: Path) -> None:

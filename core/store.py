@@ -285,8 +285,10 @@ class Store:
             existing = dict(zip(cols, existing_row, strict=True)) if existing_row else None
             changes = coerce_fields(e, fields, existing=existing)
             self.check_refs(e, changes.columns, changes.sections)
+            since = 0
             if existing is not None:
                 self._keep_current(e.name, oid)
+                since = self.head()
             changed = False
             if existing is None:
                 names = ["id", *changes.columns]
@@ -306,6 +308,12 @@ class Store:
                     changed = True
             for name, rows in changes.sections.items():
                 changed |= self._replace_section(e, name, oid, rows, new=existing is None)
+            if changed and existing is not None:
+                # New section rows and a new number alone are journaled without a time (see
+                # core/ddl.py); a change made here has one, for "newest wins".
+                self.conn.execute(
+                    "UPDATE _journal SET at = ? WHERE seq > ? AND at IS NULL", (time.time(), since)
+                )
             if changed and self.stamps_versions:
                 self.stamp_version(oid, deleted=False)
         return oid

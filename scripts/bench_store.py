@@ -18,9 +18,9 @@ shared and noisy. A ratio is the median of each round's own ratio (a variant aga
 run of the same round), which cancels most of the drift of the load; the CPU time, the ratio of
 the medians and that of the fastest runs are shown as cross-checks.
 --breakdown adds capture's pieces to the plain tables one at a time (a trigger that does
-nothing, the journal row without and with its time stamp, the idle numbering trigger) to show
-where the cost goes; then the shapes not chosen: the trigger also keeping versions, or also
-reading the writer's origin.
+nothing, the journal row, the idle numbering triggers) to show where the cost goes; then the
+shapes not chosen: constraints left ON CONFLICT ABORT, the insert trigger stamping its time
+(both give every insert a statement journal), keeping versions, reading the writer's origin.
 Target: capture <= 1.5x plain. Figures: docs/performance.md, "Store: capture cost".
 """
 
@@ -115,11 +115,15 @@ def fresh(path: Path, schema: Schema, *, capture: bool) -> Any:
 
 
 # --breakdown: where capture's cost goes, adding one piece at a time to the plain tables; then
-# what the design chose against: the trigger also keeping _versions, or also reading the
-# writer's origin from _meta.
-AT_DEFAULT = "at REAL DEFAULT ((julianday('now') - 2440587.5) * 86400.0)"
+# shapes the design chose against: constraints left ABORT (SQLite's default), the insert
+# trigger stamping its time, keeping _versions, or reading the writer's origin from _meta. The
+# first two give every insert a statement journal (core/ddl.py says why).
 NO_OP_TRIGGER = "CREATE TRIGGER t AFTER INSERT ON counterparties BEGIN SELECT 1; END"
 JOURNAL_ROW = "INSERT INTO _journal(entity, id, op) VALUES ('counterparties', NEW.id, 'I'); "
+WITH_TIME = (
+    "INSERT INTO _journal(entity, id, op, at) VALUES ('counterparties', NEW.id, 'I', "
+    "(julianday('now') - 2440587.5) * 86400.0); "
+)
 WITH_VERSIONS = JOURNAL_ROW + (
     "INSERT INTO _versions(id, version, deleted, at) VALUES (NEW.id, last_insert_rowid(), 0, "
     "(julianday('now') - 2440587.5) * 86400.0) ON CONFLICT(id) DO UPDATE SET "
@@ -129,27 +133,26 @@ WITH_ORIGIN = (
     "INSERT INTO _journal(entity, id, op, origin) VALUES ('counterparties', NEW.id, 'I', "
     "(SELECT value FROM _meta WHERE key = 'origin')); "
 )
-STEPS = ("plain", "trigger", "journal-at", "journal", "capture", "+versions", "+origin")
+STEPS = ("plain", "trigger", "journal", "capture", "abort", "+time", "+versions", "+origin")
 
 
 def breakdown_tables(schema: Schema, step: str) -> list[str]:
     """Outpost's tables and the statements of one step of the breakdown."""
-    base = BASE_TABLES
-    if step in ("plain", "trigger", "journal-at"):
-        base = BASE_TABLES.replace(AT_DEFAULT, "at REAL")
-    if step == "plain":
-        return [base, *schema_sql(schema, capture=False)]
-    if step == "trigger":
-        return [base, *schema_sql(schema, capture=False), NO_OP_TRIGGER]
     full = schema_sql(schema)
-    if step in ("journal-at", "journal"):  # the capture triggers without the numbering one
-        return [base, *(s for s in full if not s.startswith('CREATE TRIGGER "_num_'))]
-    if step in ("+versions", "+origin"):
-        swap = WITH_VERSIONS if step == "+versions" else WITH_ORIGIN
+    if step == "plain":
+        return [BASE_TABLES, *schema_sql(schema, capture=False)]
+    if step == "trigger":
+        return [BASE_TABLES, *schema_sql(schema, capture=False), NO_OP_TRIGGER]
+    if step == "journal":  # the capture triggers without the numbering ones
+        return [BASE_TABLES, *(s for s in full if not s.startswith('CREATE TRIGGER "_num'))]
+    if step == "abort":
+        return [st.replace(" ON CONFLICT FAIL", "") for st in [BASE_TABLES, *full]]
+    if step in ("+time", "+versions", "+origin"):
+        swap = {"+time": WITH_TIME, "+versions": WITH_VERSIONS, "+origin": WITH_ORIGIN}[step]
         changed = [st.replace(JOURNAL_ROW, swap) for st in full]
         assert sum(a != b for a, b in zip(full, changed, strict=True)) == 1
-        return [base, *changed]
-    return [base, *full]
+        return [BASE_TABLES, *changed]
+    return [BASE_TABLES, *full]
 
 
 def raw_breakdown(path: Path, schema: Schema, rows: Rows, step: str) -> Timing:
@@ -281,8 +284,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="outpost-bench-") as tmp:
         db = Path(tmp) / "bench.db"
         if args.breakdown:
-            # plain; + a trigger that does nothing; + the journal row (no `at`); + its `at`;
-            # + the numbering trigger (its WHEN false): all of capture. Then the shapes not chosen.
+            # plain; + a trigger that does nothing; + the journal row; + the numbering triggers
+            # (their WHEN false): all of capture. Then the shapes not chosen.
             run("capture, piece by piece (raw SQL counterparties)", args.objects, {
                 step: (lambda step=step: raw_breakdown(db, schema, data.counterparties, step))
                 for step in STEPS

@@ -33,5 +33,5 @@ def test_the_benchmark_reports_rates_and_ratios() -> None:
 def test_the_breakdown_adds_one_piece_at_a_time() -> None:
     out = bench("--breakdown")
     steps = re.findall(r"^  (\S+) +[\d,]+ ", out, re.M)
-    assert steps == ["plain", "trigger", "journal-at", "journal", "capture", "+versions",
+    assert steps == ["plain", "trigger", "journal", "capture", "abort", "+time", "+versions",
                      "+origin"]

@@ -215,3 +215,70 @@ def test_object_api_writes_are_journaled_too(store: Store, refs: Refs) -> None:
     head = store.head()
     assert store.delete("sales_invoices", inv)
     assert journal(store, head)[-1] == ("sales_invoices", inv, "D", refs.org_b)
+
+
+def times(store: Store, after: int) -> list[tuple[str, bool]]:
+    """(op, has a time) of every journal row after `after`, in order."""
+    return [(str(op), at is not None) for op, at in store.conn.execute(
+        "SELECT op, at FROM _journal WHERE seq > ? ORDER BY seq", (after,))]
+
+
+def test_which_raw_changes_carry_their_time(store: Store, refs: Refs, sql: Sql) -> None:
+    oid = new_id()
+    head = store.head()
+    sql("INSERT INTO counterparties(id, code, name) VALUES (?, 'K-1', 'Acme')", oid)
+    sql("UPDATE counterparties SET name = 'Acme Ltd' WHERE id = ?", oid)
+    sql("UPDATE counterparties SET code = 'K-2' WHERE id = ?", oid)
+    sql("UPDATE counterparties SET code = 'K-3', tax_id = '77' WHERE id = ?", oid)
+    sql("DELETE FROM counterparties WHERE id = ?", oid)
+    # the insert and the number alone without (see core/ddl.py); both fields: a timed row too
+    rows = times(store, head)
+    assert rows[:3] == [("I", False), ("U", True), ("U", False)]
+    assert sorted(rows[3:5]) == [("U", False), ("U", True)]
+    assert rows[5:] == [("D", True)]
+    inv = store.put("sales_invoices", invoice_fields(refs, lines=0))["id"]
+    head = store.head()
+    sql("INSERT INTO sales_invoices_lines(owner, line_no, item, quantity) VALUES (?, 1, ?, 3)",
+        inv, refs.item)
+    sql("UPDATE sales_invoices_lines SET quantity = 4 WHERE owner = ?", inv)
+    sql("DELETE FROM sales_invoices_lines WHERE owner = ?", inv)
+    assert times(store, head) == [("U", False), ("U", True), ("U", True)]
+
+
+def test_a_change_through_the_object_api_always_carries_its_time(
+    store: Store, refs: Refs
+) -> None:
+    cp = store.put("counterparties", {"name": "Acme", "code": "K-1"})["id"]
+    head = store.head()
+    store.put("counterparties", {"code": "K-2"}, id=cp)
+    inv = store.put("sales_invoices", invoice_fields(refs, lines=0))["id"]
+    between = store.head()
+    store.put("sales_invoices", {"lines": invoice_fields(refs, lines=2)["lines"]}, id=inv)
+    assert times(store, head)[0] == ("U", True)
+    assert times(store, between) == [("U", True), ("U", True)]
+
+
+def test_a_failed_statement_keeps_what_it_wrote_before_with_its_journal(
+    store: Store, sql: Sql
+) -> None:
+    a, b = new_id(), new_id()
+    head = store.head()
+    with pytest.raises((sqlite3.IntegrityError, apsw.ConstraintError)):
+        sql("INSERT INTO items(id, code, name) VALUES (?, 'P-1', 'x'), (?, 'P-2', 'y'), "
+            "(?, 'P-3', 'z')", a, b, a)
+    # ON CONFLICT FAIL: the rows before the duplicate stay, and so do their journal rows
+    assert store.scalar("SELECT group_concat(code) FROM items") == "P-1,P-2"
+    assert journal(store, head) == [("items", a, "I", None), ("items", b, "I", None)]
+
+
+def test_a_failed_statement_is_undone_with_its_transaction(store: Store) -> None:
+    other = apsw.Connection(str(store.path))
+    head, a = store.head(), new_id()
+    other.execute("BEGIN")
+    with pytest.raises(apsw.ConstraintError):
+        other.execute("INSERT INTO items(id, code, name) VALUES (?, 'P-1', 'x'), (?, 'P-1', 'x')",
+                      (a, a))
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.scalar("SELECT count(*) FROM items") == 0
+    assert journal(store, head) == []

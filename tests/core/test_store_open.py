@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core import Entity, Field, Schema, Store, StoreError, default_schema
+from core import Entity, Field, Schema, Store, StoreError, default_schema, migrations
 
 
 def refused(path: Path, words: str, *, readonly: bool = False) -> str:
@@ -62,7 +62,8 @@ def set_format(path: Path, value: object) -> None:
 def test_open_a_file_made_by_a_newer_outpost(tmp_path: Path, readonly: bool) -> None:
     path = tmp_path / "new.db"
     set_format(path, 99)
-    message = refused(path, "made by a newer Outpost (store format 99, this one knows 1)",
+    message = refused(path, "made by a newer Outpost (store format 99, this one knows "
+                      f"{migrations.CURRENT})",
                       readonly=readonly)
     assert "store format 99" in message
     conn = sqlite3.connect(path)
@@ -115,7 +116,7 @@ def test_a_reopened_infobase_describes_itself(tmp_path: Path) -> None:
             assert store.prefix == "K7"
             assert store.meta("schema_name") == "accounting"
             assert store.meta("schema_version") == 1
-            assert store.meta("store_format") == 1
+            assert store.meta("store_format") == migrations.CURRENT
             assert store.head() == head
             assert store.require("counterparties", obj["id"]) == obj
             assert store.stamps_versions  # made by Store.create: the cloud's kind
