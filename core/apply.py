@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from core.db import IDS, json_ids
 from core.ddl import q
 from core.schema import Entity
 from core.store import Store
@@ -18,26 +19,41 @@ Fields = dict[str, Any]
 
 
 def upsert_objects(store: Store, entity: Entity, objects: Sequence[tuple[str, Fields]]) -> None:
-    """Create or replace each (id, fields) of `entity`, its tabular sections included."""
+    """Create or replace each (id, fields) of `entity`, its tabular sections included.
+
+    The objects that are new get a plain INSERT and only the others an upsert: an upsert
+    compiles the update triggers too, whose time stamp gives every row it writes, new ones
+    included, a statement journal (core/ddl.py says why that costs). Probing first cost less
+    than that for new objects (7.7 against 9.4 us each) and little for existing ones, for
+    which an upsert measured faster than an UPDATE by id.
+    """
     if not objects:
         return
+    latest = dict(objects)  # an object given twice is written once, as given last
+    have = {r[0] for r in store.conn.execute(
+        f"SELECT t.id FROM {IDS} b CROSS JOIN {q(entity.table)} t ON t.id = b.value",
+        (json_ids(latest),))}
     names = [f.name for f in entity.fields]
-    cols = ", ".join(q(n) for n in ["id", *names])
-    updates = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names)
-    store.conn.executemany(
-        f"INSERT INTO {q(entity.table)}({cols}) VALUES ({', '.join('?' * (len(names) + 1))}) "
-        f"ON CONFLICT(id) DO UPDATE SET {updates}",
-        # Values bind as they are: apsw binds True and False as the integers 1 and 0.
-        [(oid, *map(fields.get, names)) for oid, fields in objects],
-    )
+    insert = (f"INSERT INTO {q(entity.table)}({', '.join(q(n) for n in ['id', *names])}) "
+              f"VALUES ({', '.join('?' * (len(names) + 1))})")
+    # Values bind as they are: apsw binds True and False as the integers 1 and 0.
+    rows = {oid: (oid, *map(fields.get, names)) for oid, fields in latest.items()}
+    new = [row for oid, row in rows.items() if oid not in have]
+    if new:
+        store.conn.executemany(insert, new)
+    if have:
+        updates = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names)
+        store.conn.executemany(f"{insert} ON CONFLICT(id) DO UPDATE SET {updates}",
+                               [rows[oid] for oid in have])
     for s in entity.sections:
         snames = [f.name for f in s.fields]
-        owners = [(oid,) for oid, _ in objects]
-        store.conn.executemany(f"DELETE FROM {q(s.table)} WHERE owner = ?", owners)
+        if have:
+            store.conn.executemany(f"DELETE FROM {q(s.table)} WHERE owner = ?",
+                                   [(oid,) for oid in have])
         store.conn.executemany(
             f"INSERT INTO {q(s.table)}(owner, line_no, {', '.join(q(n) for n in snames)}) "
             f"VALUES (?, ?, {', '.join('?' * len(snames))})",
-            _section_rows(objects, s.name, s.fields),
+            _section_rows(list(latest.items()), s.name, s.fields),
         )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from core.db import id_table
 from core.ddl import q
 from core.filters import Scope
 from core.schema import Entity
@@ -153,11 +152,11 @@ def outgoing_window(
     the version last agreed on.
     """
     eligible = "NOT EXISTS (SELECT 1 FROM _rejected r WHERE r.id = j.id AND r.seq >= j.seq)"
-    if not leave_out:
-        return _outgoing(store, limit, after, eligible)
-    with id_table(store.conn, "_in_flight", leave_out) as in_flight:
-        return _outgoing(store, limit, after, f"{eligible} AND j.id NOT IN "
-                                              f"(SELECT id FROM {in_flight})")
+    changes, upto = _outgoing(store, limit, after, eligible)
+    if leave_out:  # their rows in the window stay in the journal, for a window after theirs
+        out = set(leave_out)
+        changes = [c for c in changes if c["id"] not in out]
+    return changes, upto
 
 
 def _outgoing(store: Store, limit: int, after: int, eligible: str) -> tuple[list[Change], int]:

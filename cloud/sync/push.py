@@ -18,7 +18,7 @@ from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
 from cloud.sync.tokens import SyncIdentity
 from core.apply import delete_objects, stamp_origin_since, upsert_objects
-from core.db import id_table
+from core.db import IDS, json_ids
 from core.ddl import q
 from core.errors import Conflict, OutpostError, ValidationError
 from core.filters import Scope
@@ -157,24 +157,24 @@ class _Apply:
     ) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[int, bool, float | None]]]:
         """The batch's objects as the cloud has them (under any entity), and their versions.
 
-        The ids go into a temporary table once, and each entity's table and `_versions` are
-        joined against it: most pushed objects are new, and probing every table by an IN
-        list for each of them cost more than writing them. CROSS JOIN keeps the batch as the
-        outer loop, so each table is probed by id rather than scanned.
+        Each entity's table and `_versions` are probed by id for the batch's ids (core.db.IDS):
+        most pushed objects are new, and probing every table by an IN list for each of them
+        cost more than writing them.
         """
         conn = self.store.conn
-        with id_table(conn, "_incoming", (c.id for c in incoming)) as batch:
-            out: dict[str, dict[str, Any]] = {}
-            for e in self.store.schema.entities.values():
-                found = [r[0] for r in conn.execute(
-                    f"SELECT t.id FROM {batch} i CROSS JOIN {q(e.table)} t ON t.id = i.id")]
-                if found:
-                    out.update(self.store.get_many(e.name, found))
-            versions = {
-                r[0]: (int(r[1]), bool(r[2]), r[3]) for r in conn.execute(
-                    f"SELECT v.id, v.version, v.deleted, v.at FROM {batch} i CROSS "
-                    "JOIN _versions v ON v.id = i.id")
-            }
+        batch = json_ids(c.id for c in incoming)
+        out: dict[str, dict[str, Any]] = {}
+        for e in self.store.schema.entities.values():
+            found = [r[0] for r in conn.execute(
+                f"SELECT t.id FROM {IDS} i CROSS JOIN {q(e.table)} t ON t.id = i.value",
+                (batch,))]
+            if found:
+                out.update(self.store.get_many(e.name, found))
+        versions = {
+            r[0]: (int(r[1]), bool(r[2]), r[3]) for r in conn.execute(
+                f"SELECT v.id, v.version, v.deleted, v.at FROM {IDS} i CROSS "
+                "JOIN _versions v ON v.id = i.value", (batch,))
+        }
         return out, versions
 
     def _sound_new(
@@ -203,10 +203,9 @@ class _Apply:
 
     def _found(self, table: str, ids: Iterable[str]) -> set[str]:
         """Which of `ids` are in `table`, each probed by id."""
-        conn = self.store.conn
-        with id_table(conn, "_probe", ids) as probe:
-            return {r[0] for r in conn.execute(
-                f"SELECT t.id FROM {probe} p CROSS JOIN {q(table)} t ON t.id = p.id")}
+        return {r[0] for r in self.store.conn.execute(
+            f"SELECT t.id FROM {IDS} p CROSS JOIN {q(table)} t ON t.id = p.value",
+            (json_ids(ids),))}
 
     def _create(self, ch: Incoming) -> None:
         """A sound new object: applied, unless the workstation may not carry it."""

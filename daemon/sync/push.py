@@ -16,7 +16,7 @@ import orjson
 
 from core.apply import delete_objects, mute_since, set_versions, upsert_objects
 from core.changes import outgoing_window
-from core.db import id_table
+from core.db import IDS, json_ids
 from core.merge import Version, merge
 from core.schema import Entity
 from core.store import Store
@@ -188,7 +188,8 @@ def _trim(store: Store, window: int, ids: list[str]) -> None:
     """
     if not ids:
         return
-    with id_table(store.conn, "_acked", ids) as acked:
-        store.conn.execute(
-            f"DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT id FROM {acked})", (window,))
-        store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT id FROM {acked})")
+    acked = json_ids(ids)
+    store.conn.execute(
+        f"DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT value FROM {IDS})",
+        (window, acked))
+    store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT value FROM {IDS})", (acked,))
