@@ -8,7 +8,8 @@ one run (the machine is shared and noisy, so ratios matter more than seconds):
   pull   N objects changed on the cloud, received by `outpost sync` (a child process: its wall
          time, and its peak memory)
   push   N objects written locally (raw SQL into the infobase), sent by `outpost sync`
-  raw    the same N objects upserted straight into a copy of the local database (the floor)
+  raw    the same N objects upserted straight into a copy of the local database taken just
+         before (so they are new to it, as they were to the sync): the floor
   noop   a sync with nothing to do, in process, median of --rounds
 Targets: pull and push >= 40,000 objects/s and within 4x of raw; noop median < 10 ms;
 client peak memory < 150 MB.
@@ -78,13 +79,18 @@ def timed_sync(home: Path, scratch: Path) -> tuple[float, float, str]:
     return wall, peak, proc.stdout
 
 
-def raw_upsert(db: Path, objs: list[tuple[str, dict[str, object]]], scratch: Path) -> float:
+def snapshot(db: Path, scratch: Path) -> Path:
+    """A copy of the local database as it is now: the raw upsert starts where the sync did."""
     copy = scratch / "raw.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(copy) + suffix).unlink(missing_ok=True)
     src = Store.open(db)
     src.conn.execute(f"VACUUM INTO '{copy}'")
     src.close()
+    return copy
+
+
+def raw_upsert(copy: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
     store = Store.open(copy)
     e = store.schema.entity("counterparties")
     t = time.perf_counter()
@@ -116,9 +122,11 @@ def main() -> None:
             for oid, fields in objs:
                 store.put_row("counterparties", fields, id=oid)
         store.close()
+        before = snapshot(home.database, scratch)
         pull_s, pull_mb, _ = timed_sync(home.root, scratch)
-        raw_pull = raw_upsert(home.database, objs, scratch)
+        raw_pull = raw_upsert(before, objs)
 
+        before = snapshot(home.database, scratch)
         local = Store.open(home.database)
         mine = [(str(uuid.uuid4()), {"code": f"W-{i:07d}", "name": f"Local customer {i}",
                                      "tax_id": None}) for i in range(n)]
@@ -129,7 +137,7 @@ def main() -> None:
             )
         local.close()
         push_s, push_mb, _ = timed_sync(home.root, scratch)
-        raw_push = raw_upsert(home.database, mine, scratch)
+        raw_push = raw_upsert(before, mine)
 
         ws = Workstation(home)
         ws.sync()
