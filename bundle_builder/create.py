@@ -29,6 +29,7 @@ def tenant_db(registry: Registry, tenant: str) -> Path:
     path = Path(registry.data_dir) / "tenants" / f"{tenant}.db"
     if not path.is_file():
         raise StoreError(f"{path}: the tenant's infobase is missing")
+    registry.tenant_store(tenant).close()  # opening upgrades a file of an older store format
     return path
 
 

@@ -81,5 +81,9 @@ def upgrade(conn: apsw.Connection, found: int, path: Path) -> None:
     check(found, path)
     for n in range(found + 1, CURRENT + 1):
         with write_tx(conn):
+            # `found` was read before the lock: another process may have upgraded since
+            now = conn.execute("SELECT value FROM _meta WHERE key = 'store_format'").fetchall()
+            if now and int(now[0][0]) >= n:
+                continue
             MIGRATIONS[n](conn)
             conn.execute("UPDATE _meta SET value = ? WHERE key = 'store_format'", (n,))

@@ -182,3 +182,28 @@ def test_cli_shows_a_progress_bar_on_a_terminal(cloud, tmp_path):
     os.close(primary)
     shown = b"".join(chunks).decode("utf-8", "replace")
     assert "Exporting the snapshot" in shown and "Bundle written" in shown
+
+
+def test_a_tenant_of_an_older_store_format_is_upgraded_for_its_bundle(tmp_path):
+    import apsw
+
+    reg = Registry.init(tmp_path / "data")
+    reg.create_tenant("acme", "starter")
+    path = Path(reg.data_dir) / "tenants" / "acme.db"
+
+    def as_format_1() -> str:  # the infobase as store format 1 left it; its organization's id
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        old = apsw.Connection(str(path))
+        old.execute((Path(__file__).parents[1] / "core/data/store_format_1.sql").read_text())
+        (org,) = [r[0] for r in old.execute("SELECT id FROM organizations")]
+        old.close()
+        return str(org)
+
+    ws = reg.create_workstation("acme", "Depot", orgs=[as_format_1()], prefix="DP")
+    as_format_1()  # a workstation made before the cloud was upgraded
+    res = build_bundle_for(reg, ws, tmp_path / "depot.zip")
+    assert res.counts["sales_invoices"] == 1 and res.counts["counterparties"] == 1
+    with Store.open(path) as store:
+        assert store.meta("store_format") == 2
+    reg.close()

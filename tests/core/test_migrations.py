@@ -73,3 +73,17 @@ def test_an_upgrade_happens_once(tmp_path: Path) -> None:
     schema = dump(path, "SELECT type, name, sql FROM sqlite_schema ORDER BY name")
     Store.open(path).close()
     assert dump(path, "SELECT type, name, sql FROM sqlite_schema ORDER BY name") == schema
+
+
+def test_two_programs_opening_an_old_file_at_once_upgrade_it_once(tmp_path: Path) -> None:
+    path = format_1(tmp_path / "old.db")
+    # the second read the format (1) before the first upgraded; it must not upgrade again
+    from core.db import connect
+
+    late = connect(path)
+    Store.open(path).close()
+    migrations.upgrade(late, 1, path)
+    late.close()
+    with Store.open(path) as store:
+        assert store.meta("store_format") == 2
+        assert len(store.list_objects("counterparties")) == 1
