@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import apsw
 
@@ -82,8 +83,9 @@ def upgrade(conn: apsw.Connection, found: int, path: Path) -> None:
     for n in range(found + 1, CURRENT + 1):
         with write_tx(conn):
             # `found` was read before the lock: another process may have upgraded since
-            now = conn.execute("SELECT value FROM _meta WHERE key = 'store_format'").fetchall()
-            if now and int(now[0][0]) >= n:
+            now: Any = conn.execute(
+                "SELECT value FROM _meta WHERE key = 'store_format'").fetchone()
+            if now is not None and int(now[0]) >= n:
                 continue
             MIGRATIONS[n](conn)
             conn.execute("UPDATE _meta SET value = ? WHERE key = 'store_format'", (n,))
