@@ -35,10 +35,12 @@ class Ctx:
 
     def daemon(self, wait: float = 5.0) -> ControlClient | None:
         """A client of the running daemon, or None when none runs (or it does not answer)."""
-        from daemon.service import ControlClient, DaemonNotRunning, daemon_running
+        from daemon.service.lock import daemon_running
 
         if not daemon_running(self.home):
             return None
+        from daemon.service import ControlClient, DaemonNotRunning
+
         client = ControlClient(self.home)
         deadline = time.monotonic() + wait  # a daemon just started opens its channel soon
         while True:
