@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 
 from core import wire
@@ -55,10 +56,10 @@ class CloudClient:
         data: dict[str, Any] = self._call("POST", f"{self.base}/pull", body=body)
         return data
 
-    def push(self, batch: str, cursor: int, changes: list[dict[str, Any]]) -> dict[str, Any]:
-        data: dict[str, Any] = self._call(
-            "POST", f"{self.base}/push", body={"batch": batch, "cursor": cursor, "changes": changes}
-        )
+    def push(self, batch: str, cursor: int, changes: str) -> dict[str, Any]:
+        """Send a batch; `changes` is its JSON array as the outbox keeps it."""
+        body = {"batch": batch, "cursor": cursor, "changes": orjson.Fragment(changes)}
+        data: dict[str, Any] = self._call("POST", f"{self.base}/push", body=body)
         return data
 
     def wait(self, cursor: int, timeout: float) -> dict[str, Any]:

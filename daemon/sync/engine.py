@@ -97,13 +97,13 @@ def _push_all(
     if box is None:
         return
     with ThreadPoolExecutor(1, thread_name_prefix="outpost-push") as pool:
-        sending = pool.submit(client.push, box.batch_id, cursor_of(store), box.changes)
+        sending = pool.submit(client.push, box.batch_id, cursor_of(store), box.body)
         while True:
             limit = min(limit * 2, PUSH_BATCH_MAX)
             nxt = None if should_stop() else push.prepare(store, limit, after=box)
             answer = sending.result()
             if nxt is not None:
-                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.changes)
+                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.body)
             rec = push.record(store, box, answer)
             result.pushed += rec.pushed
             result.rejected += rec.rejected
@@ -118,7 +118,7 @@ def _push_all(
                 nxt = push.prepare(store, limit)
                 if nxt is None:
                     return
-                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.changes)
+                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.body)
             box = nxt
 
 

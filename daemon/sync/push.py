@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import orjson
 
 from core.apply import delete_objects, mute_since, set_versions, upsert_objects
-from core.changes import outgoing_window
+from core.changes import Head, outgoing_window
 from core.db import IDS, json_ids
 from core.merge import Version, merge
 from core.schema import Entity
@@ -27,8 +28,22 @@ from daemon.sync.tables import ensure_workstation_tables
 class Outbox:
     batch_id: str
     upto: int  # the journal's head when the batch was read: rows after it are newer edits
-    changes: list[dict[str, Any]]
+    body: str  # the changes, a JSON array: sent and saved as they are
+    heads: list[Head]  # (id, entity, op) of each change, in order
     window: int  # the last journal row the batch's window read: what an answer trims
+
+    @cached_property
+    def changes(self) -> dict[str, dict[str, Any]]:
+        """Each change whole, by id: only an answer that merged it needs more than its head."""
+        return {c["id"]: c for c in orjson.loads(self.body)}
+
+    @classmethod
+    def saved(cls, row: Any) -> Outbox:
+        """A batch read back from the outbox (after a kill, or saved behind another)."""
+        body = row[2] if isinstance(row[2], str) else bytes(row[2]).decode()
+        heads = [(c["id"], c["entity"], c["op"]) for c in orjson.loads(body)]
+        upto = int(row[1])
+        return cls(str(row[0]), upto, body, heads, upto if row[3] is None else int(row[3]))
 
 
 @dataclass
@@ -59,31 +74,28 @@ def prepare(store: Store, limit: int, *, after: Outbox | None = None) -> Outbox 
         if after is not None:
             saved = [r for r in saved if r[0] != after.batch_id and int(r[1]) > after.window]
         if saved:
-            row: Any = store.conn.execute(
+            return Outbox.saved(store.conn.execute(
                 "SELECT batch_id, upto, body, window FROM _outbox WHERE batch_id = ?",
-                (saved[0][0],)).fetchone()
-            upto = int(row[1])
-            return Outbox(str(row[0]), upto, orjson.loads(row[2]),
-                          upto if row[3] is None else int(row[3]))
+                (saved[0][0],)).fetchone())
         upto = store.head()  # the content read below includes every change up to here
         if after is None:
-            changes, window = outgoing_window(store, limit)
+            out = outgoing_window(store, limit)
         else:
-            changes, window = outgoing_window(store, limit, after=after.window,
-                                              leave_out=[c["id"] for c in after.changes])
-        if not changes:
+            out = outgoing_window(store, limit, after=after.window,
+                                  leave_out=[h[0] for h in after.heads])
+        if not out.heads:
             return None
-        batch = Outbox(str(uuid.uuid4()), upto, changes, window)
+        batch = Outbox(str(uuid.uuid4()), upto, out.body, out.heads, out.upto)
         store.conn.execute(
             "INSERT INTO _outbox(batch_id, upto, body, window) VALUES (?, ?, ?, ?)",
-            (batch.batch_id, upto, orjson.dumps(changes), window),
+            (batch.batch_id, upto, out.body, out.upto),
         )
         return batch
 
 
 def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
     """Record the cloud's answer to `box`: versions, merged results, refusals, conflicts."""
-    sent = {c["id"]: c for c in box.changes}
+    sent = {h[0]: h for h in box.heads}
     out = Recorded()
     with store.write():
         before = store.head()
@@ -109,7 +121,7 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
                     "INSERT INTO _rejected(id, entity, reason, seq, at) VALUES (?, ?, ?, ?, ?) "
                     "ON CONFLICT(id) DO UPDATE SET reason = excluded.reason, seq = excluded.seq, "
                     "at = excluded.at",
-                    (oid, ch["entity"], str(r.get("reason") or "refused"), last.get(oid, 0),
+                    (oid, ch[1], str(r.get("reason") or "refused"), last.get(oid, 0),
                      time.time()),
                 )
                 out.rejected += 1
@@ -118,9 +130,9 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
             out.pushed += 1
             version = int(r.get("version") or 0)
             if status in ("merged", "superseded"):
-                entity = store.schema.entity(ch["entity"])
+                entity = store.schema.entity(ch[1])
                 if oid in newer:  # edited again meanwhile: keep that edit, push it next
-                    if _rebase(store, entity, oid, ch, r):
+                    if _rebase(store, entity, oid, box.changes[oid], r):
                         versions.append((oid, version, False, None))
                     continue
                 if r.get("op") == "delete":
@@ -129,7 +141,7 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
                     upsert_objects(store, entity, [(oid, r.get("fields") or {})])
                 versions.append((oid, version, r.get("op") == "delete", None))
             else:
-                versions.append((oid, version, ch["op"] == "delete", None))
+                versions.append((oid, version, ch[2] == "delete", None))
         set_versions(store, versions)
         mute_since(store, before)
         _trim(store, box.window, trim)

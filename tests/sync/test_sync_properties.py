@@ -86,8 +86,8 @@ class FaultyClient:
         def call(*args: Any, **kw: Any) -> Any:
             with self.lock:
                 k, self.calls = self.calls, self.calls + 1
-            if name == "push":
-                self.seen(args[2])
+            if name == "push":  # the batch's changes, as the JSON array the outbox keeps
+                self.seen(orjson.loads(args[2]))
             if k == self.n and self.mode == "drop":
                 raise Offline("cannot reach the cloud: the network dropped the request")
             out = attr(*args, **kw)
