@@ -87,6 +87,12 @@ class Entity:
         return next((f for f in self.fields if f.numbered), None)
 
     @cached_property
+    def refers(self) -> bool:
+        """Whether any field of the entity or of its sections is a reference."""
+        return any(f.to is not None for f in self.fields) or any(
+            f.to is not None for s in self.sections for f in s.fields)
+
+    @cached_property
     def _fields_by_name(self) -> dict[str, Field]:
         return {f.name: f for f in self.fields}
 

@@ -112,7 +112,7 @@ async def push(tenant: str, request: Request, reg: Reg, stores: Stores) -> Respo
     def work() -> dict[str, Any]:
         store, ident = _identity(reg, stores, tenant, token)
         return apply_push(store, ident, body.get("batch"), body.get("cursor"),
-                          body.get("changes"))
+                          body.get("changes"), compact=body.get("compact") is True)
 
     return _reply(request, await run_in_threadpool(work))
 

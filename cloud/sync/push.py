@@ -6,6 +6,7 @@ workstation never heard the answer) gets the same answer and changes nothing.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,8 +42,12 @@ class Incoming:
 
 
 def apply_push(
-    store: Store, ident: SyncIdentity, batch_id: Any, cursor: Any, changes: Any
+    store: Store, ident: SyncIdentity, batch_id: Any, cursor: Any, changes: Any,
+    *, compact: bool = False,
 ) -> dict[str, Any]:
+    """The answer to a batch. `compact` (the workstation asked for it) lists the applied
+    objects as two arrays, `applied` ids and their `versions`, instead of a result object
+    each: most of a long push is applied, and a dict per object cost both sides."""
     ensure_cloud_tables(store)
     batch = _batch_id(batch_id)
     ws = ident.workstation
@@ -58,7 +63,7 @@ def apply_push(
         if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
             raise ValidationError("'cursor' must be a non-negative integer")
         check_position(store, ws.id, cursor)
-        answer = _Apply(store, ident, scope_of(ident)).run(_parse(store, changes))
+        answer = _Apply(store, ident, scope_of(ident), compact).run(_parse(store, changes))
         answer["batch"] = batch
         store.conn.execute(
             "INSERT INTO _batches(batch_id, workstation, response, at) VALUES (?, ?, ?, ?)",
@@ -85,10 +90,12 @@ def _parse(store: Store, changes: Any) -> list[Incoming]:
     entities = store.schema.entities
     out: list[Incoming] = []
     seen: set[str] = set()
+    canonical = _all_canonical(changes)  # one regex over all ids: a call per id cost 1 us
     for i, ch in enumerate(changes):
         if not isinstance(ch, dict):
             raise ValidationError(f"changes[{i}] must be an object")
-        name, oid, op = ch.get("entity"), ch.get("id"), ch.get("op")
+        name, op = ch.get("entity"), ch.get("op")
+        oid: Any = ch.get("id")
         base, at, fields = ch.get("base", 0), ch.get("at"), ch.get("fields")
         entity = entities.get(name) if isinstance(name, str) else None
         if entity is None:
@@ -96,7 +103,7 @@ def _parse(store: Store, changes: Any) -> list[Incoming]:
                 entity = store.schema.entity(str(name))
             except OutpostError as exc:
                 raise ValidationError(f"changes[{i}]: {exc.message}") from None
-        if not (isinstance(oid, str) and _CANONICAL_ID.fullmatch(oid)):
+        if not canonical and not (isinstance(oid, str) and _CANONICAL_ID.fullmatch(oid)):
             oid = check_id(oid, what=f"changes[{i}].id")
         if oid in seen:
             raise ValidationError(f"changes[{i}]: object {oid} appears twice in the batch")
@@ -118,17 +125,32 @@ def _parse(store: Store, changes: Any) -> list[Incoming]:
     return out
 
 
+_ID_LINES = re.compile(rf"(?:{_CANONICAL_ID.pattern}\n)*")
+
+
+def _all_canonical(changes: list[Any]) -> bool:
+    """Whether every change is an object whose id is a canonical UUID."""
+    try:
+        ids = "\n".join([ch["id"] for ch in changes])
+    except (TypeError, KeyError):
+        return False
+    return _ID_LINES.fullmatch(ids + "\n") is not None
+
+
 class _Apply:
     """One batch inside its transaction: decide each object, then write in bulk."""
 
-    def __init__(self, store: Store, ident: SyncIdentity, scope: Scope) -> None:
+    def __init__(self, store: Store, ident: SyncIdentity, scope: Scope, compact: bool) -> None:
         self.store = store
         self.ident = ident
         self.scope = scope
+        self.compact = compact
         self.results: list[dict[str, Any]] = []
+        self.applied: list[str] = []  # compact: applied objects, answered by id and version
         self.conflicts: list[dict[str, Any]] = []
         self.writes: dict[str, dict[str, dict[str, Any] | None]] = {}  # entity -> id -> fields
         self.created: set[tuple[str, str]] = set()  # earlier in this batch: may be referred to
+        self.new: set[str] = set()  # written and in no table before: inserted without a probe
 
     def run(self, incoming: list[Incoming]) -> dict[str, Any]:
         current, versions = self._current(incoming)
@@ -150,7 +172,17 @@ class _Apply:
             if r.get("write"):
                 del r["write"]
                 r["version"] = stamped.get(r["id"], r.get("version", 0))
-        return {"results": self.results, "conflicts": self.conflicts}
+        answer: dict[str, Any] = {"results": self.results, "conflicts": self.conflicts}
+        if self.compact:
+            answer["applied"] = self.applied
+            answer["versions"] = [stamped.get(oid, 0) for oid in self.applied]
+        return answer
+
+    def _applied(self, oid: str) -> None:
+        if self.compact:
+            self.applied.append(oid)
+        else:
+            self.results.append({"id": oid, "status": "applied", "write": True})
 
     def _current(
         self, incoming: list[Incoming]
@@ -193,7 +225,7 @@ class _Apply:
             if (ch.fields is None or ch.base != 0 or ch.id in current or ch.id in versions
                     or e.name in self.scope.receive_only or not whole_and_valid(e, ch.fields)):
                 continue
-            refs = list(references(e, ch.fields))
+            refs = list(references(e, ch.fields)) if e.refers else []
             for target, ref in refs:
                 wanted.setdefault(target, set()).add(ref)
             sound[ch.id] = refs
@@ -217,7 +249,8 @@ class _Apply:
             return
         self.writes.setdefault(e.name, {})[ch.id] = ch.fields
         self.created.add((e.name, ch.id))
-        self.results.append({"id": ch.id, "status": "applied", "write": True})
+        self.new.add(ch.id)
+        self._applied(ch.id)
 
     def _decide(
         self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
@@ -251,7 +284,7 @@ class _Apply:
         # horizon: that is a delete against this change, settled below, never a creation.
         if cur_version == ch.base or (cur is None and cur_version == 0 and ch.base == 0):
             self._write_object(ch, fields, cur, cur_version)
-            self.results.append({"id": ch.id, "status": "applied", "write": True})
+            self._applied(ch.id)
             return
         if self._replayed(ch.id, fields, ch.base):
             self._send_back(ch, cur, cur_version, "superseded")
@@ -382,7 +415,7 @@ class _Apply:
             e = self.store.schema.entity(name)
             puts = [(oid, f) for oid, f in objs.items() if f is not None]
             dels = [oid for oid, f in objs.items() if f is None]
-            upsert_objects(self.store, e, puts)
+            upsert_objects(self.store, e, puts, known_new=self.new)
             delete_objects(self.store, e, dels)
 
     def _stamp(self, before: int) -> dict[str, int]:

@@ -58,7 +58,8 @@ class CloudClient:
 
     def push(self, batch: str, cursor: int, changes: str) -> dict[str, Any]:
         """Send a batch; `changes` is its JSON array as the outbox keeps it."""
-        body = {"batch": batch, "cursor": cursor, "changes": orjson.Fragment(changes)}
+        body = {"batch": batch, "cursor": cursor, "changes": orjson.Fragment(changes),
+                "compact": True}  # applied objects answered as two arrays (docs/protocol.md)
         data: dict[str, Any] = self._call("POST", f"{self.base}/push", body=body)
         return data
 

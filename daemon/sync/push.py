@@ -21,6 +21,7 @@ from core.db import IDS, json_ids
 from core.merge import Version, merge
 from core.schema import Entity
 from core.store import Store
+from daemon.sync.errors import SyncError
 from daemon.sync.tables import ensure_workstation_tables
 
 
@@ -142,6 +143,16 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
                 versions.append((oid, version, r.get("op") == "delete", None))
             else:
                 versions.append((oid, version, ch[2] == "delete", None))
+        applied = answer.get("applied") or []  # a compact answer's applied objects
+        numbers = answer.get("versions") or []
+        if len(applied) != len(numbers):
+            raise SyncError("the cloud's answer names applied objects without their versions")
+        for oid, version in zip(applied, numbers, strict=True):
+            ch = sent.get(oid)
+            if ch is not None:
+                trim.append(oid)
+                versions.append((oid, int(version), ch[2] == "delete", None))
+                out.pushed += 1
         set_versions(store, versions)
         mute_since(store, before)
         _trim(store, box.window, trim)

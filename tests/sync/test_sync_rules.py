@@ -411,6 +411,34 @@ def test_a_reference_pushed_in_upper_case_is_kept_canonical(site: Site) -> None:
     assert stored["counterparty"] == cp and stored["lines"][0]["item"] == item
 
 
+def test_a_compact_answer_lists_the_applied_objects_and_their_versions(site: Site) -> None:
+    a = site.add("depot", orgs=[site.orgs[0]], receive_only=["items"])
+    token = a.ws.credentials.load()
+    url = f"{site.cloud.url}/api/v1/tenants/{site.tenant}/sync/push"
+    one, two, item = (str(uuid.uuid4()) for _ in range(3))
+
+    def change(entity: str, oid: str, name: str) -> dict[str, Any]:
+        fields = {"code": None, "name": name, "tax_id": None}
+        if entity == "items":
+            fields = {"code": None, "name": name, "unit": "pcs", "price": 1}
+        return {"entity": entity, "id": oid, "op": "put", "base": 0, "fields": fields}
+
+    body = {"batch": str(uuid.uuid4()), "cursor": a.cursor(), "compact": True, "changes": [
+        change("counterparties", one, "One"), change("items", item, "Refused"),
+        change("counterparties", two.upper(), "Two, its id in upper case")]}
+    first = requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                          timeout=30)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert answer["applied"] == [one, two]  # the id as stored: canonical
+    assert answer["versions"] == [site.store.require("counterparties", oid)["version"]
+                                  for oid in (one, two)]
+    assert [(r["id"], r["status"]) for r in answer["results"]] == [(item, "rejected")]
+    again = requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                          timeout=30)
+    assert again.json() == answer
+
+
 # -- sign-in states ------------------------------------------------------------------------------
 
 
