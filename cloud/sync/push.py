@@ -161,7 +161,7 @@ class _Apply:
                 self._reject(ch, f"id {ch.id} belongs to a {cur['entity']} object")
                 continue
             refs = sound.get(ch.id)
-            if refs is not None and all(r in self.created for r in refs):
+            if refs is not None and (not refs or all(r in self.created for r in refs)):
                 self._create(ch)
                 continue
             self._decide(ch, cur, versions.get(ch.id))
@@ -231,6 +231,8 @@ class _Apply:
             sound[ch.id] = refs
         present = {(target, ref) for target, ids in wanted.items()
                    for ref in self._found(self.store.entity(target).table, ids)}
+        if not present:
+            return sound
         return {oid: [r for r in refs if r not in present] for oid, refs in sound.items()}
 
     def _found(self, table: str, ids: Iterable[str]) -> set[str]:
@@ -243,14 +245,18 @@ class _Apply:
         """A sound new object: applied, unless the workstation may not carry it."""
         assert ch.fields is not None
         e = ch.entity
-        reason = self.scope.refusal(e, self._org(e, ch.id, ch.fields))
-        if reason is not None:
-            self._reject(ch, reason)
-            return
+        if not e.shared:  # a shared catalog is carried everywhere (receive-only is not sound)
+            reason = self.scope.refusal(e, self._org(e, ch.id, ch.fields))
+            if reason is not None:
+                self._reject(ch, reason)
+                return
         self.writes.setdefault(e.name, {})[ch.id] = ch.fields
         self.created.add((e.name, ch.id))
         self.new.add(ch.id)
-        self._applied(ch.id)
+        if self.compact:
+            self.applied.append(ch.id)
+        else:
+            self.results.append({"id": ch.id, "status": "applied", "write": True})
 
     def _decide(
         self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
