@@ -20,10 +20,10 @@ from core import __version__
 from core.cli import echo_json, run
 from core.errors import OutpostError, ValidationError
 from daemon.home import Home
-from daemon.workstation import Workstation
 
 if TYPE_CHECKING:
     from daemon.service.control import ControlClient
+    from daemon.workstation import Workstation
 
 
 class Ctx:
@@ -31,6 +31,9 @@ class Ctx:
         self.home = Home.at(home)
 
     def workstation(self) -> Workstation:
+        # here, not at the top: a command the running daemon answers needs no store, no HTTP
+        from daemon.workstation import Workstation
+
         return Workstation(self.home)
 
     def daemon(self, wait: float = 5.0) -> ControlClient | None:

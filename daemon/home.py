@@ -12,8 +12,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 ENV_HOME = "OUTPOST_HOME"
 
 
@@ -21,6 +19,8 @@ def default_home() -> Path:
     env = os.environ.get(ENV_HOME)
     if env:
         return Path(env).expanduser()
+    import platformdirs  # here, not at the top: only needed when no home is given
+
     return Path(platformdirs.user_data_dir("outpost", appauthor=False))
 
 

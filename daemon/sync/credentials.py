@@ -14,13 +14,12 @@ import hashlib
 import os
 import uuid
 from pathlib import Path
-
-import keyring
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING
 
 from daemon.home import Home
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 SERVICE = "outpost"
 
@@ -75,6 +74,8 @@ class Credentials:
             return None
 
     def save(self, token: str) -> str:
+        import keyring  # here, not at the top: most commands never touch the keyring
+
         self.clear()
         try:
             keyring.set_password(SERVICE, self._key(), token)
@@ -96,11 +97,15 @@ class Credentials:
     def load(self) -> str | None:
         where = self.where()
         if where == "keyring":
+            import keyring  # here, not at the top: a file-kept token does not need it
+
             try:
                 return keyring.get_password(SERVICE, self._key())
             except Exception:
                 return None
         if where == "file":
+            from cryptography.fernet import InvalidToken
+
             try:
                 return self._fernet().decrypt(self.file.read_bytes()).decode()
             except (OSError, InvalidToken):
@@ -109,6 +114,8 @@ class Credentials:
 
     def clear(self) -> None:
         if self.where() == "keyring":
+            import keyring
+
             with contextlib.suppress(Exception):
                 keyring.delete_password(SERVICE, self._key())
         self.file.unlink(missing_ok=True)
@@ -122,6 +129,11 @@ class Credentials:
         self.marker.write_text(where)
 
     def _fernet(self) -> Fernet:
+        # here, not at the top: only a token kept in the file needs cryptography
+        from cryptography.fernet import Fernet
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         secret = f"{machine_id()}|{installation_id(self.home)}|{self.account}".encode()
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"outpost-credentials",
                    info=b"token-file").derive(secret)
