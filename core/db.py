@@ -18,7 +18,12 @@ from core.errors import StoreError
 BUSY_TIMEOUT_MS = 10_000
 
 
-def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -> apsw.Connection:
+CACHE_MIB = 32  # a connection's page cache: bounded, and enough for a workstation's bulk writes
+
+
+def connect(
+    path: str | Path, *, create: bool = False, readonly: bool = False, cache_mib: int = CACHE_MIB
+) -> apsw.Connection:
     """A connection in WAL mode with a busy timeout; a clear error if the file is unusable."""
     p = Path(path)
     if not create and not p.exists():
@@ -33,7 +38,7 @@ def connect(path: str | Path, *, create: bool = False, readonly: bool = False) -
         if not readonly:
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF")
-        conn.execute("PRAGMA cache_size=-32768")  # 32 MiB: bounded, and enough for bulk writes
+        conn.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
         # Checkpoint when the WAL holds 64 MiB rather than SQLite's 4 MiB: a sync batch dirties
         # a page per object (random keys), so at 4 MiB nearly every batch's commit also copied
         # the WAL back and synced the file twice, a third of a 100,000-object push.

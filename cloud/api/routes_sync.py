@@ -51,12 +51,16 @@ def _token(request: Request) -> str:
 
 
 def _identity(reg: Registry, stores: Any, tenant: str, token: str) -> tuple[Any, SyncIdentity]:
+    _known(reg, tenant)
+    store = stores.get(tenant)
+    return store, check_token(reg, store, tenant, token)
+
+
+def _known(reg: Registry, tenant: str) -> None:
     try:
         reg.tenant(tenant)
     except NotFound:
         raise Unauthorized("this workstation's sign-in is no longer valid") from None
-    store = stores.get(tenant)
-    return store, check_token(reg, store, tenant, token)
 
 
 @router.post("/login")
@@ -110,9 +114,11 @@ async def push(tenant: str, request: Request, reg: Reg, stores: Stores) -> Respo
     body = await _body(request)
 
     def work() -> dict[str, Any]:
-        store, ident = _identity(reg, stores, tenant, token)
-        return apply_push(store, ident, body.get("batch"), body.get("cursor"),
-                          body.get("changes"), compact=body.get("compact") is True)
+        _known(reg, tenant)
+        with stores.writer(tenant) as store:  # one warm connection for a tenant's batches
+            ident = check_token(reg, store, tenant, token)
+            return apply_push(store, ident, body.get("batch"), body.get("cursor"),
+                              body.get("changes"), compact=body.get("compact") is True)
 
     return _reply(request, await run_in_threadpool(work))
 
