@@ -9,8 +9,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from croniter import croniter
-
 from core.errors import OutpostError
 
 PRESETS = {
@@ -38,6 +36,8 @@ class Schedule:
         if self.interval is not None:
             return t + dt.timedelta(seconds=self.interval)
         assert self.cron is not None
+        from croniter import croniter  # here: every config load parses the schedule, few are cron
+
         nxt: dt.datetime = croniter(self.cron, t.astimezone()).get_next(dt.datetime)
         return nxt
 
@@ -52,6 +52,8 @@ def parse_schedule(text: str) -> Schedule:
             raise ScheduleError(f"schedule interval must be at least {MIN_INTERVAL}s")
         return Schedule(text=raw, interval=seconds)
     expr = spec[5:].strip() if spec.startswith("cron:") else spec
+    from croniter import croniter
+
     if len(expr.split()) == 5 and croniter.is_valid(expr):
         return Schedule(text=raw, cron=expr)
     raise ScheduleError(

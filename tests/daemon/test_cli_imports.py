@@ -22,3 +22,8 @@ def test_the_cli_starts_without_keyring_cryptography_or_the_workstation() -> Non
 
 def test_credentials_load_keyring_and_cryptography_only_when_used() -> None:
     assert _loaded("import daemon.sync.credentials", ("keyring", "cryptography")) == []
+
+
+def test_a_config_with_an_interval_schedule_loads_without_croniter() -> None:
+    code = "from daemon.schedule import parse_schedule; parse_schedule('1h')"
+    assert _loaded(code, ("croniter",)) == []
