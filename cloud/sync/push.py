@@ -29,7 +29,7 @@ from core.objects import check_id, coerce_fields, references, whole_and_valid
 from core.schema import Entity
 from core.store import Store
 
-MAX_CHANGES = 5000
+MAX_CHANGES = 10000  # a batch's changes; pushes of 10,000 commit half as often as of 5,000
 
 
 @dataclass(slots=True)
@@ -65,6 +65,7 @@ def apply_push(
         check_position(store, ws.id, cursor)
         answer = _Apply(store, ident, scope_of(ident), compact).run(_parse(store, changes))
         answer["batch"] = batch
+        answer["max_changes"] = MAX_CHANGES  # a workstation sizes its next batches by it
         store.conn.execute(
             "INSERT INTO _batches(batch_id, workstation, response, at) VALUES (?, ?, ?, ?)",
             (batch, ws.id, orjson.dumps(answer), time.time()),

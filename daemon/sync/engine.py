@@ -21,8 +21,9 @@ from daemon.sync.errors import MustRefresh, SyncError
 from daemon.sync.pull import apply_page
 from daemon.sync.refresh import refresh_from
 
-PUSH_BATCH = 2000  # the first batch; a long push doubles it up to PUSH_BATCH_MAX
-PUSH_BATCH_MAX = 5000  # the cloud's limit (as for pull pages: fewer, larger commits)
+PUSH_BATCH = 2000  # the first batch; a long push doubles it up to the cloud's limit
+PUSH_BATCH_MAX = 10000  # fewer, larger commits: each rewrites the index pages its ids touch
+PUSH_LIMIT_UNSAID = 5000  # the limit of a cloud whose answers do not state theirs
 PULL_PAGE = 2000  # the first page; a long pull doubles it up to PULL_PAGE_MAX
 PULL_PAGE_MAX = 5000  # the cloud's limit; fewer, larger commits rewrite fewer index pages
 MAX_REFRESHES = 2
@@ -92,16 +93,17 @@ def _push_all(
     come, and each is recorded in its own transaction, so a kill anywhere leaves at most two
     saved batches, sent again in order by the next sync.
     """
-    limit = PUSH_BATCH
+    limit, cap = PUSH_BATCH, PUSH_LIMIT_UNSAID
     box = push.prepare(store, limit)
     if box is None:
         return
     with ThreadPoolExecutor(1, thread_name_prefix="outpost-push") as pool:
         sending = pool.submit(client.push, box.batch_id, cursor_of(store), box.body)
         while True:
-            limit = min(limit * 2, PUSH_BATCH_MAX)
+            limit = min(limit * 2, PUSH_BATCH_MAX, cap)
             nxt = None if should_stop() else push.prepare(store, limit, after=box)
             answer = sending.result()
+            cap = _stated_limit(answer, cap)
             if nxt is not None:
                 sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.body)
             rec = push.record(store, box, answer)
@@ -120,6 +122,14 @@ def _push_all(
                     return
                 sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.body)
             box = nxt
+
+
+def _stated_limit(answer: dict[str, Any], cap: int) -> int:
+    """The batch size the cloud says it takes (`max_changes`), else what we had."""
+    said = answer.get("max_changes")
+    if isinstance(said, int) and not isinstance(said, bool) and said >= PUSH_BATCH:
+        return said
+    return cap
 
 
 def _pull_all(

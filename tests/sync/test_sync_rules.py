@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 
 from cloud.sync import compact
@@ -562,6 +563,38 @@ def test_compaction_right_after_a_delete_keeps_the_sequence_growing(site: Site) 
     assert a.synced().pulled == 1
     assert a.store.get("sales_invoices", made) is not None
     assert_settled(site, a)
+
+
+@pytest.mark.parametrize("cloud_states_its_limit", [True, False])
+def test_batches_grow_only_to_the_limit_the_cloud_states(
+    site: Site, cloud_states_its_limit: bool
+) -> None:
+    """A cloud from before batches of 10,000 states no limit and takes 5,000 at most."""
+    a = site.add("depot", orgs=[site.orgs[0]])
+    with a.store.write():
+        a.store.conn.executemany(
+            "INSERT INTO counterparties(id, code, name) VALUES (?, ?, ?)",  # a journal row each
+            [(str(uuid.uuid4()), f"L-{i}", f"Local {i}") for i in range(26_000)])
+    sizes: list[int] = []
+
+    class Client:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def push(self, batch: str, cursor: int, changes: str) -> Any:
+            sizes.append(len(json.loads(changes)))
+            answer = self.inner.push(batch, cursor, changes)
+            if not cloud_states_its_limit:
+                answer.pop("max_changes", None)
+            return answer
+
+    client = Client(a.ws.client())
+    r = a.ws.sync(client=client)  # type: ignore[arg-type]
+    assert r.ok and r.pushed == 26_000 and sum(sizes) == 26_000
+    assert max(sizes) == (10_000 if cloud_states_its_limit else 5_000), sizes
 
 
 # -- work going on while a sync runs -------------------------------------------------------------
