@@ -12,7 +12,7 @@ from core.errors import ValidationError
 from core.filters import Scope
 from core.store import Store
 
-MAX_LIMIT = 5000
+MAX_LIMIT = 10000
 SKIP_WINDOWS = 25  # windows of `limit` journal rows one request reads on while it finds nothing
 
 
