@@ -17,7 +17,7 @@ import apsw
 import orjson
 
 from core import migrations
-from core.db import connect, read_tx, write_tx
+from core.db import INFOBASE_PAGE_SIZE, connect, read_tx, write_tx
 from core.ddl import BASE_TABLES, q, schema_sql
 from core.errors import NotFound, StoreError, ValidationError
 from core.objects import Row, check_id, coerce_fields, new_id, to_json_value
@@ -48,7 +48,7 @@ class Store:
         p = Path(path)
         if p.exists():
             raise StoreError(f"{p}: already exists")
-        conn = connect(p, create=True)
+        conn = connect(p, create=True, page_size=INFOBASE_PAGE_SIZE)
         try:
             with write_tx(conn):
                 conn.execute(BASE_TABLES)

@@ -39,7 +39,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.db import connect, write_tx  # noqa: E402
+from core.db import INFOBASE_PAGE_SIZE, connect, write_tx  # noqa: E402
 from core.ddl import BASE_TABLES, schema_sql  # noqa: E402
 from core.schema import Schema, default_schema  # noqa: E402
 from core.store import Store  # noqa: E402
@@ -106,7 +106,7 @@ def fresh(path: Path, schema: Schema, *, capture: bool) -> Any:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     if capture:
         return Store.create(path, schema, prefix="AB")
-    conn = connect(path, create=True)
+    conn = connect(path, create=True, page_size=INFOBASE_PAGE_SIZE)  # as Store.create
     with write_tx(conn):
         conn.execute(BASE_TABLES)
         for stmt in schema_sql(schema, capture=False):
@@ -158,7 +158,7 @@ def breakdown_tables(schema: Schema, step: str) -> list[str]:
 def raw_breakdown(path: Path, schema: Schema, rows: Rows, step: str) -> Timing:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    conn = connect(path, create=True)
+    conn = connect(path, create=True, page_size=INFOBASE_PAGE_SIZE)  # as Store.create
     with write_tx(conn):
         for stmt in breakdown_tables(schema, step):
             conn.execute(stmt)
