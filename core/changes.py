@@ -1,8 +1,10 @@
-"""Reading changes out of a journal, coalesced per object, in the shape sync sends them.
+"""Reading changes out of a journal, coalesced per object, as the JSON sync sends.
 
-A change is `{"entity", "id", "op": "put"|"delete", "version", "fields"?}`: only the newest
-state of an object matters, so however many times an object changed in a window, it travels
-once, whole (a document with its lines).
+A pulled change is `{"entity", "id", "op": "put"|"delete", "version", "org"?, "fields"?}`, a
+pushed one names its `base` and `at` instead of the version: only the newest state of an object
+matters, so however many times an object changed in a window, it travels once, whole (a
+document with its lines). SQLite writes each change's JSON (`json_object`): building a dict per
+change in Python and encoding it cost more than the query that read it.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any, NamedTuple
 
+import orjson
+
 from core.ddl import q
 from core.filters import Scope
 from core.schema import Entity, Field
 from core.store import Store
-
-Change = dict[str, Any]
 
 
 def versions_of(store: Store, ids: Iterable[str]) -> dict[str, tuple[int, bool, float | None]]:
@@ -44,14 +46,16 @@ def _versions_chunk(store: Store, ids: list[str]) -> dict[str, tuple[int, bool, 
 
 def pull_window(
     store: Store, after: int, limit: int, scope: Scope | None, *, skip_origin: str | None
-) -> tuple[list[Change], int]:
-    """The changes after `after` that a node with `scope` should receive, and the last seq read.
+) -> tuple[list[str], int]:
+    """The changes after `after` that a node with `scope` should receive, each as its JSON
+    text, and the last seq read.
 
-    Reads a window of at most `limit` journal rows. Coalescing (newest row per object) and the
-    join with each entity's table happen in SQL, so the per-object work left in Python is
-    building its dict. Objects whose newest change came from `skip_origin` are left out: that
-    node has them. A document that left the scope (moved to another organization, or deleted)
-    travels as a delete to the nodes that carried it.
+    Reads a window of at most `limit` journal rows. Coalescing (newest row per object), the
+    join with each entity's table and each change's JSON (`json_object`, as for pushes) happen
+    in SQL, so the per-object work left in Python is the scope's verdict. Objects whose newest
+    change came from `skip_origin` are left out: that node has them. A document that left the
+    scope (moved to another organization, or deleted) travels as a delete to the nodes that
+    carried it.
     """
     upto = store.scalar(
         "SELECT seq FROM _journal WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?",
@@ -59,85 +63,46 @@ def pull_window(
     )
     if upto is None:
         upto = store.head()
-    found: list[tuple[int, Change]] = []
+    found: list[tuple[int, str]] = []
     for e in store.schema.entities.values():
         found.extend(_entity_window(store, e, after, int(upto), scope, skip_origin))
-    found.sort(key=lambda pair: pair[0])
+    found.sort(key=_first)
     return [c for _, c in found], max(int(upto), after)
 
 
 def _entity_window(
     store: Store, e: Entity, after: int, upto: int, scope: Scope | None, skip: str | None
-) -> list[tuple[int, Change]]:
-    cols = ", ".join(f"t.{q(f.name)}" for f in e.fields)
+) -> list[tuple[int, str]]:
+    org = _owner_sql(e)
     rows: list[Any] = store.conn.execute(  # objects last changed by `skip` go no further
         "WITH w AS (SELECT max(seq) AS s, id, origin AS o, group_concat(org, ' ') AS orgs "
         "FROM _journal WHERE seq > ?2 AND seq <= ?3 AND entity = ?4 GROUP BY id) "
-        f"SELECT w.s, w.id, w.orgs, v.version, t.id IS NOT NULL, {cols} FROM w "
-        f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id "
+        f"SELECT w.s, w.id, w.orgs, coalesce(v.version, 0), t.id IS NOT NULL, {org}, "
+        "iif(t.id IS NULL, NULL, json_object('entity', ?4, 'id', w.id, 'op', 'put', "
+        f"'version', coalesce(v.version, 0), 'org', {org}, 'fields', {_fields_json(e, 't')})) "
+        f"FROM w LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id "
         "WHERE ?1 IS NULL OR w.o IS NOT ?1",
         (skip, after, upto, e.name),
     ).fetchall()
-    names = [f.name for f in e.fields]
-    bools = [i for i, f in enumerate(e.fields) if f.type == "boolean"]
-    org_at = names.index(e.org_field) if e.org_field else -1
-    own_org = e.organization == "self"
     everything = scope is None or e.shared  # every object of `e` belongs on the node
 
     def carried(orgs: Any) -> bool:  # the node had it: one of its past organizations is its own
         return scope is None or (
             orgs is not None and any(scope.receives(e, o) for o in str(orgs).split(" ")))
 
-    out: list[tuple[int, Change]] = []
-    puts: dict[str, dict[str, Any]] = {}
-    name = e.name
-    for row in rows:
-        seq: int = row[0]
-        oid: str = row[1]
-        if row[4]:
-            if bools:
-                values = list(row[5:])
-                for i in bools:
-                    if values[i] is not None:
-                        values[i] = bool(values[i])
-                fields = dict(zip(names, values, strict=True))
-            else:
-                fields = dict(zip(names, row[5:], strict=True))
-            org = oid if own_org else (fields[names[org_at]] if org_at >= 0 else None)
-            if everything or scope.receives(e, org):  # type: ignore[union-attr]
-                puts[oid] = fields
-                out.append((seq, {"entity": name, "id": oid, "op": "put",
-                                  "version": row[3] or 0, "org": org, "fields": fields}))
+    out: list[tuple[int, str]] = []
+    for seq, oid, orgs, version, exists, owner, change in rows:
+        if exists:
+            if everything or scope.receives(e, owner):  # type: ignore[union-attr]
+                out.append((seq, change))
                 continue
-            gone = carried(row[2])  # it left the node's organizations: a delete where it was
+            gone = carried(orgs)  # it left the node's organizations: a delete where it was
         else:
-            gone = e.shared or carried(row[2])
+            gone = e.shared or carried(orgs)
         if gone:
-            out.append((seq, {"entity": name, "id": oid, "op": "delete", "version": row[3] or 0}))
-    if e.sections and puts:
-        _attach_sections(store, e, puts)
+            out.append((seq, orjson.dumps(
+                {"entity": e.name, "id": oid, "op": "delete", "version": version}).decode()))
     return out
-
-
-def _attach_sections(store: Store, e: Entity, puts: dict[str, dict[str, Any]]) -> None:
-    ids = list(puts)
-    for s in e.sections:
-        for fields in puts.values():
-            fields[s.name] = []
-        names = [f.name for f in s.fields]
-        bools = [i for i, f in enumerate(s.fields) if f.type == "boolean"]
-        cols = ", ".join(q(n) for n in names)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            for row in store.conn.execute(
-                f"SELECT owner, {cols} FROM {q(s.table)} WHERE owner IN "
-                f"({', '.join('?' * len(chunk))}) ORDER BY owner, line_no", chunk,
-            ):
-                values = list(row[1:])
-                for b in bools:
-                    if values[b] is not None:
-                        values[b] = bool(values[b])
-                puts[row[0]][s.name].append(dict(zip(names, values, strict=True)))
 
 
 class Outgoing(NamedTuple):
@@ -191,6 +156,13 @@ def outgoing_window(
         found = [r for r in found if r[1] not in out]
     return Outgoing("[" + ",".join([r[4] for r in found]) + "]",
                     [(r[1], r[2], r[3]) for r in found], int(upto))
+
+
+def _owner_sql(e: Entity) -> str:
+    """SQL for an object's organization, over the window `w` joined with its table `t`."""
+    if e.organization == "self":
+        return "w.id"
+    return f"t.{q(e.org_field)}" if e.org_field else "NULL"
 
 
 def _first(row: Any) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from cloud.sync.nodes import check_position, confirm, recently_pulled
 from cloud.sync.tables import ensure_cloud_tables
 from cloud.sync.tokens import SyncIdentity
@@ -52,7 +54,9 @@ def pull_page(
     if confirmed > seen or not recently_pulled(store, ws_id):
         with store.write():  # a pull that finds nothing new and moves nothing writes nothing
             confirm(store, ws_id, confirmed, pulled=True)
-    return {"changes": changes, "cursor": last, "head": head, "more": last < head}
+    # The changes are JSON already (core.changes): the page carries them as they are.
+    return {"changes": orjson.Fragment("[" + ",".join(changes) + "]"), "cursor": last,
+            "head": head, "more": last < head}
 
 
 def _int(value: Any, name: str) -> int:

@@ -59,3 +59,23 @@ def test_values_travel_exactly(tmp_path_factory: object, price: object, name: st
         oid = store.put("items", {"name": name or "x", "price": price})["id"]
         (ch,) = sent(store)
         assert ch["id"] == oid and ch["fields"] == store.require("items", oid)["fields"]
+
+
+def test_pulled_changes_are_the_objects_as_the_api_reads_them(store: Store, refs: Refs) -> None:
+    from core.changes import pull_window
+
+    posted = store.put("sales_invoices", {**invoice_fields(refs, lines=2), "posted": True})
+    gone = store.put("counterparties", {"name": "Gone"})["id"]
+    store.delete("counterparties", gone)
+    texts, last = pull_window(store, 0, 1000, None, skip_origin=None)
+    assert last == store.head()
+    changes = {c["id"]: c for c in map(orjson.loads, texts)}
+    for oid in [refs.org_a, refs.org_b, refs.counterparty, refs.item, posted["id"]]:
+        ch = changes[oid]
+        obj = store.get(str(ch["entity"]), oid)
+        assert obj is not None and ch["op"] == "put" and ch["fields"] == obj["fields"]
+        assert (ch["org"], ch["version"]) == (obj["org"], obj["version"])
+    assert changes[refs.org_a]["org"] == refs.org_a  # an organization is its own
+    tombstone = store.scalar("SELECT version FROM _versions WHERE id = ?", (gone,))
+    assert changes[gone] == {"entity": "counterparties", "id": gone, "op": "delete",
+                             "version": tombstone}
