@@ -42,14 +42,16 @@ def upsert_objects(
     insert = (f"INSERT INTO {q(entity.table)}({', '.join(q(n) for n in ['id', *names])}) "
               f"VALUES ({', '.join('?' * (len(names) + 1))})")
     # Values bind as they are: apsw binds True and False as the integers 1 and 0.
-    rows = {oid: (oid, *map(fields.get, names)) for oid, fields in latest.items()}
-    new = [row for oid, row in rows.items() if oid not in have]
-    if new:
-        store.conn.executemany(insert, new)
     if have:
+        new = [(oid, *map(fields.get, names)) for oid, fields in latest.items() if oid not in have]
+        if new:
+            store.conn.executemany(insert, new)
         updates = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names)
         store.conn.executemany(f"{insert} ON CONFLICT(id) DO UPDATE SET {updates}",
-                               [rows[oid] for oid in have])
+                               [(oid, *map(latest[oid].get, names)) for oid in have])
+    else:
+        store.conn.executemany(insert, [(oid, *map(fields.get, names))
+                                        for oid, fields in latest.items()])
     for s in entity.sections:
         snames = [f.name for f in s.fields]
         if have:
@@ -77,12 +79,13 @@ def delete_objects(store: Store, entity: Entity, ids: Sequence[str]) -> None:
 
 
 def set_versions(store: Store, versions: Iterable[tuple[str, int, bool, float | None]]) -> None:
-    """Record (id, version, deleted, at) as the agreed version of each object."""
+    """Record (id, version, deleted, at) as the agreed version of each object (`deleted` binds
+    as 1 or 0)."""
     store.conn.executemany(
         "INSERT INTO _versions(id, version, deleted, at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
         "deleted = excluded.deleted, at = excluded.at",
-        [(i, v, int(d), a) for i, v, d, a in versions],
+        versions,
     )
 
 
