@@ -35,23 +35,18 @@ def upsert_objects(
         return
     latest = dict(objects)  # an object given twice is written once, as given last
     unknown = [oid for oid in latest if oid not in known_new] if known_new else latest
-    have = {r[0] for r in store.conn.execute(
-        f"SELECT t.id FROM {IDS} b CROSS JOIN {q(entity.table)} t ON t.id = b.value",
-        (json_ids(unknown),))} if unknown else set()
+    have = found_ids(store, entity.table, json_ids(unknown)) if unknown else set()
     names = [f.name for f in entity.fields]
     insert = (f"INSERT INTO {q(entity.table)}({', '.join(q(n) for n in ['id', *names])}) "
               f"VALUES ({', '.join('?' * (len(names) + 1))})")
     # Values bind as they are: apsw binds True and False as the integers 1 and 0.
+    new = [(oid, *map(fields.get, names)) for oid, fields in latest.items() if oid not in have]
+    if new:
+        store.conn.executemany(insert, new)
     if have:
-        new = [(oid, *map(fields.get, names)) for oid, fields in latest.items() if oid not in have]
-        if new:
-            store.conn.executemany(insert, new)
         updates = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names)
         store.conn.executemany(f"{insert} ON CONFLICT(id) DO UPDATE SET {updates}",
                                [(oid, *map(latest[oid].get, names)) for oid in have])
-    else:
-        store.conn.executemany(insert, [(oid, *map(fields.get, names))
-                                        for oid, fields in latest.items()])
     for s in entity.sections:
         snames = [f.name for f in s.fields]
         if have:
@@ -62,6 +57,13 @@ def upsert_objects(
             f"VALUES (?, ?, {', '.join('?' * len(snames))})",
             _section_rows(list(latest.items()), s.name, s.fields),
         )
+
+
+def found_ids(store: Store, table: str, batch: str) -> set[str]:
+    """Which ids of `batch` (core.db.json_ids) have a row in `table`: each probed by id, the
+    batch the outer loop, so a large table is never scanned."""
+    return {r[0] for r in store.conn.execute(
+        f"SELECT t.id FROM {IDS} b CROSS JOIN {q(table)} t ON t.id = b.value", (batch,))}
 
 
 def _section_rows(

@@ -127,9 +127,6 @@ def outgoing_window(
     too (it is flagged, not lost). Each change carries the object's current state and `base`,
     the version last agreed on: `{"entity", "id", "op": "put"|"delete", "base", "at",
     "fields"?}`, a document's lines among its fields.
-
-    SQLite writes each change's JSON (json_object): building dicts in Python and encoding
-    them again took twice as long as the query itself, for a body that is only sent and kept.
     """
     eligible = "NOT EXISTS (SELECT 1 FROM _rejected r WHERE r.id = j.id AND r.seq >= j.seq)"
     upto = store.scalar(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from cloud.sync.nodes import check_position
 from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
 from cloud.sync.tokens import SyncIdentity
-from core.apply import delete_objects, stamp_origin_since, upsert_objects
+from core.apply import delete_objects, found_ids, stamp_origin_since, upsert_objects
 from core.db import IDS, json_ids
 from core.ddl import q
 from core.errors import Conflict, OutpostError, ValidationError
@@ -198,11 +197,9 @@ class _Apply:
         batch = json_ids(c.id for c in incoming)
         out: dict[str, dict[str, Any]] = {}
         for e in self.store.schema.entities.values():
-            found = [r[0] for r in conn.execute(
-                f"SELECT t.id FROM {IDS} i CROSS JOIN {q(e.table)} t ON t.id = i.value",
-                (batch,))]
+            found = found_ids(self.store, e.table, batch)
             if found:
-                out.update(self.store.get_many(e.name, found))
+                out.update(self.store.get_many(e.name, list(found)))
         versions = {
             r[0]: (int(r[1]), bool(r[2]), r[3]) for r in conn.execute(
                 f"SELECT v.id, v.version, v.deleted, v.at FROM {IDS} i CROSS "
@@ -231,16 +228,10 @@ class _Apply:
                 wanted.setdefault(target, set()).add(ref)
             sound[ch.id] = refs
         present = {(target, ref) for target, ids in wanted.items()
-                   for ref in self._found(self.store.entity(target).table, ids)}
+                   for ref in found_ids(self.store, self.store.entity(target).table, json_ids(ids))}
         if not present:
             return sound
         return {oid: [r for r in refs if r not in present] for oid, refs in sound.items()}
-
-    def _found(self, table: str, ids: Iterable[str]) -> set[str]:
-        """Which of `ids` are in `table`, each probed by id."""
-        return {r[0] for r in self.store.conn.execute(
-            f"SELECT t.id FROM {IDS} p CROSS JOIN {q(table)} t ON t.id = p.value",
-            (json_ids(ids),))}
 
     def _create(self, ch: Incoming) -> None:
         """A sound new object: applied, unless the workstation may not carry it."""
@@ -254,10 +245,7 @@ class _Apply:
         self.writes.setdefault(e.name, {})[ch.id] = ch.fields
         self.created.add((e.name, ch.id))
         self.new.add(ch.id)
-        if self.compact:
-            self.applied.append(ch.id)
-        else:
-            self.results.append({"id": ch.id, "status": "applied", "write": True})
+        self._applied(ch.id)
 
     def _decide(
         self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
