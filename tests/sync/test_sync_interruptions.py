@@ -151,7 +151,7 @@ def test_sync_killed_while_pulling(site: Site) -> None:
             site.store.put("items", {"price": float(round_)}, id=item)
         start = cursor_of(a)
         proc = outpost_sync(a)
-        kills += kill_when(proc, lambda s=start: cursor_of(a) > s, rng.uniform(0, 0.12))
+        kills += kill_when(proc, lambda s=start: cursor_of(a) > s, rng.uniform(0, 0.05))
         sound(a)
         assert a.journal() == 0  # a pulled page and its journal rows commit together
         a.close()
