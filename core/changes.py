@@ -64,7 +64,7 @@ def pull_window(
     if upto is None:
         upto = store.head()
     found: list[tuple[int, str]] = []
-    for e in store.schema.entities.values():
+    for e in _entities_in(store, after, int(upto)):
         found.extend(_entity_window(store, e, after, int(upto), scope, skip_origin))
     found.sort(key=_first)
     return [c for _, c in found], max(int(upto), after)
@@ -136,7 +136,7 @@ def outgoing_window(
     if upto is None:
         upto = store.head()
     found: list[Any] = []
-    for e in store.schema.entities.values():
+    for e in _entities_in(store, after, int(upto)):
         found.extend(store.conn.execute(
             f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at FROM _journal j "
             f"WHERE seq > ?1 AND seq <= ?2 AND entity = ?3 AND {eligible} GROUP BY id) "
@@ -153,6 +153,14 @@ def outgoing_window(
         found = [r for r in found if r[1] not in out]
     return Outgoing("[" + ",".join([r[4] for r in found]) + "]",
                     [(r[1], r[2], r[3]) for r in found], int(upto))
+
+
+def _entities_in(store: Store, after: int, upto: int) -> list[Entity]:
+    """The entities with journal rows in (after, upto]: one scan of the window, rather than a
+    query per entity of the schema that finds nothing (a quarter of a window's cost)."""
+    names = {r[0] for r in store.conn.execute(
+        "SELECT DISTINCT entity FROM _journal WHERE seq > ? AND seq <= ?", (after, upto))}
+    return [e for e in store.schema.entities.values() if e.name in names]
 
 
 def _owner_sql(e: Entity) -> str:

@@ -215,4 +215,6 @@ def _trim(store: Store, window: int, ids: list[str]) -> None:
     store.conn.execute(
         f"DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT value FROM {IDS})",
         (window, acked))
-    store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT value FROM {IDS})", (acked,))
+    if store.scalar("SELECT EXISTS(SELECT 1 FROM _rejected)"):  # else the IN list costs alone
+        store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT value FROM {IDS})",
+                           (acked,))
