@@ -19,7 +19,7 @@ from cloud.api.auth import Reg, Stores, current_user
 from cloud.api.models import ERRORS
 from cloud.models import User
 from cloud.registry import Registry
-from cloud.sync import apply_push, check_token, issue_token, pull_page
+from cloud.sync import apply_push, check_token, issue_token, parse_changes, pull_page
 from cloud.sync.tokens import SyncIdentity
 from core import wire
 from core.errors import NotFound, Unauthorized, ValidationError
@@ -112,15 +112,21 @@ async def push(tenant: str, request: Request, reg: Reg, stores: Stores) -> Respo
     """Apply a batch of the workstation's changes, exactly once per batch id."""
     token = _token(request)
     body = await _body(request)
+    batch, after = body.get("batch"), body.get("after")
 
     def work() -> dict[str, Any]:
-        _known(reg, tenant)
+        reader, ident = _identity(reg, stores, tenant, token)
+        # Read and checked before the writer is free: while it still writes the batch before.
+        changes = parse_changes(reader.schema, body.get("changes"))
+        if isinstance(after, str) and after != batch:  # sent behind a batch still here
+            stores.arrivals.wait_for(tenant, after)
         with stores.writer(tenant) as store:  # one warm connection for a tenant's batches
-            ident = check_token(reg, store, tenant, token)
-            return apply_push(store, ident, body.get("batch"), body.get("cursor"),
-                              body.get("changes"), compact=body.get("compact") is True)
+            return apply_push(store, ident, batch, body.get("cursor"), changes,
+                              compact=body.get("compact") is True, after=after)
 
-    return _reply(request, await run_in_threadpool(work))
+    with stores.arrivals.arrived(tenant, str(batch)):
+        answer = await run_in_threadpool(work)
+    return _reply(request, answer)
 
 
 @router.get("/wait")

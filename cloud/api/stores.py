@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from cloud.api.arrivals import Arrivals
 from cloud.registry import Registry
 from core.db import CACHE_MIB, connect
 from core.schema import Schema
@@ -33,6 +34,7 @@ class TenantStores:
         self._lock = threading.Lock()
         self._all: list[Store] = []
         self._writers: dict[str, tuple[threading.Lock, list[Store]]] = {}
+        self.arrivals = Arrivals()  # pushed batches here and not finished: the next one waits
 
     def get(self, tenant: str) -> Store:
         """This thread's store of `tenant`, ready for a new transaction."""

@@ -25,10 +25,18 @@ from core.filters import Scope
 from core.merge import Version, merge
 from core.objects import CANONICAL_ID as _CANONICAL_ID
 from core.objects import check_id, coerce_fields, references, whole_and_valid
-from core.schema import Entity
+from core.schema import Entity, Schema
 from core.store import Store
 
 MAX_CHANGES = 10000  # a batch's changes; pushes of 10,000 commit half as often as of 5,000
+IN_FLIGHT = 2  # batches a workstation may send before the first is answered, each naming the
+# one before it (`after`): the cloud reads the next while it writes the first
+
+
+class OutOfOrder(Conflict):
+    """The batch named as this one's predecessor has not been applied: send that one first."""
+
+    code = "out_of_order"
 
 
 @dataclass(slots=True)
@@ -38,15 +46,38 @@ class Incoming:
     fields: dict[str, Any] | None  # None: a delete
     base: int
     at: float | None
+    whole: bool  # a put of every field, each valid as it is (core.objects.whole_and_valid)
+
+
+@dataclass
+class Parsed:
+    """A batch's changes read and checked against the schema alone: done before taking the
+    tenant's writer, so that it overlaps the writing of the batch before. An error is kept,
+    not raised, so that a batch already answered still gets its stored answer."""
+
+    changes: list[Incoming]
+    error: ValidationError | None = None
+
+
+def parse_changes(schema: Schema, changes: Any) -> Parsed:
+    try:
+        return Parsed(_parse(schema, changes))
+    except ValidationError as exc:
+        return Parsed([], exc)
 
 
 def apply_push(
     store: Store, ident: SyncIdentity, batch_id: Any, cursor: Any, changes: Any,
-    *, compact: bool = False,
+    *, compact: bool = False, after: Any = None,
 ) -> dict[str, Any]:
-    """The answer to a batch. `compact` (the workstation asked for it) lists the applied
-    objects as two arrays, `applied` ids and their `versions`, instead of a result object
-    each: most of a long push is applied, and a dict per object cost both sides."""
+    """The answer to a batch, whose `changes` come as sent or as `parse_changes` read them.
+
+    `compact` (the workstation asked for it) lists the applied objects as two arrays,
+    `applied` ids and their `versions`, instead of a result object each: most of a long push
+    is applied, and a dict per object cost both sides. `after` names the batch sent before
+    this one: until that one is applied this one is refused (OutOfOrder), since it may refer
+    to objects the other creates."""
+    parsed = changes if isinstance(changes, Parsed) else parse_changes(store.schema, changes)
     ensure_cloud_tables(store)
     batch = _batch_id(batch_id)
     ws = ident.workstation
@@ -61,10 +92,18 @@ def apply_push(
             return answer
         if not isinstance(cursor, int) or isinstance(cursor, bool) or cursor < 0:
             raise ValidationError("'cursor' must be a non-negative integer")
+        if after is not None and store.conn.execute(
+            "SELECT 1 FROM _batches WHERE batch_id = ? AND workstation = ?",
+            (_batch_id(after, what="after"), ws.id),
+        ).fetchone() is None:
+            raise OutOfOrder(f"batch {after} has not been applied yet: send it before this one")
         check_position(store, ws.id, cursor)
-        answer = _Apply(store, ident, scope_of(ident), compact).run(_parse(store, changes))
+        if parsed.error is not None:
+            raise parsed.error
+        answer = _Apply(store, ident, scope_of(ident), compact).run(parsed.changes)
         answer["batch"] = batch
         answer["max_changes"] = MAX_CHANGES  # a workstation sizes its next batches by it
+        answer["in_flight"] = IN_FLIGHT  # and sends the next one before this answer by it
         store.conn.execute(
             "INSERT INTO _batches(batch_id, workstation, response, at) VALUES (?, ?, ?, ?)",
             (batch, ws.id, orjson.dumps(answer), time.time()),
@@ -75,19 +114,19 @@ def apply_push(
     return answer
 
 
-def _batch_id(value: Any) -> str:
+def _batch_id(value: Any, *, what: str = "batch") -> str:
     try:
-        return check_id(value, what="batch")
+        return check_id(value, what=what)
     except ValidationError:
-        raise ValidationError("'batch' must be a UUID naming this batch") from None
+        raise ValidationError(f"'{what}' must be a UUID naming a batch") from None
 
 
-def _parse(store: Store, changes: Any) -> list[Incoming]:
+def _parse(schema: Schema, changes: Any) -> list[Incoming]:
     if not isinstance(changes, list):
         raise ValidationError("'changes' must be a list")
     if len(changes) > MAX_CHANGES:
         raise ValidationError(f"a batch holds at most {MAX_CHANGES} changes")
-    entities = store.schema.entities
+    entities = schema.entities
     out: list[Incoming] = []
     seen: set[str] = set()
     canonical = _all_canonical(changes)  # one regex over all ids: a call per id cost 1 us
@@ -100,7 +139,7 @@ def _parse(store: Store, changes: Any) -> list[Incoming]:
         entity = entities.get(name) if isinstance(name, str) else None
         if entity is None:
             try:
-                entity = store.schema.entity(str(name))
+                entity = schema.entity(str(name))
             except OutpostError as exc:
                 raise ValidationError(f"changes[{i}]: {exc.message}") from None
         if not canonical and not (isinstance(oid, str) and _CANONICAL_ID.fullmatch(oid)):
@@ -121,7 +160,8 @@ def _parse(store: Store, changes: Any) -> list[Incoming]:
             if isinstance(at, bool) or not isinstance(at, (int, float)):
                 raise ValidationError(f"changes[{i}].at must be a number")
             at = float(at)
-        out.append(Incoming(entity, oid, fields, base, at))
+        out.append(Incoming(entity, oid, fields, base, at,
+                            fields is not None and whole_and_valid(entity, fields)))
     return out
 
 
@@ -220,10 +260,10 @@ class _Apply:
         wanted: dict[str, set[str]] = {}  # target entity -> ids referred to
         for ch in incoming:
             e = ch.entity
-            if (ch.fields is None or ch.base != 0 or ch.id in current or ch.id in versions
-                    or e.name in self.scope.receive_only or not whole_and_valid(e, ch.fields)):
+            if (not ch.whole or ch.base != 0 or ch.id in current or ch.id in versions
+                    or e.name in self.scope.receive_only):
                 continue
-            refs = list(references(e, ch.fields)) if e.refers else []
+            refs = list(references(e, ch.fields)) if e.refers and ch.fields else []
             for target, ref in refs:
                 wanted.setdefault(target, set()).add(ref)
             sound[ch.id] = refs

@@ -56,10 +56,14 @@ class CloudClient:
         data: dict[str, Any] = self._call("POST", f"{self.base}/pull", body=body)
         return data
 
-    def push(self, batch: str, cursor: int, changes: str) -> dict[str, Any]:
-        """Send a batch; `changes` is its JSON array as the outbox keeps it."""
+    def push(self, batch: str, cursor: int, changes: str, *, after: str | None = None,
+             ) -> dict[str, Any]:
+        """Send a batch; `changes` is its JSON array as the outbox keeps it. `after` names a
+        batch sent before this one and not answered yet: the cloud applies this one after it."""
         body = {"batch": batch, "cursor": cursor, "changes": orjson.Fragment(changes),
                 "compact": True}  # applied objects answered as two arrays (docs/protocol.md)
+        if after is not None:
+            body["after"] = after
         data: dict[str, Any] = self._call("POST", f"{self.base}/push", body=body)
         return data
 
@@ -147,6 +151,8 @@ class CloudClient:
             raise errors.Revoked(message)
         if code in ("restored", "behind_horizon"):
             raise errors.MustRefresh(message)
+        if code == "out_of_order":
+            raise errors.OutOfOrder(message)
         if resp.status_code >= 500 or resp.status_code in (408, 429):
             raise errors.Offline(f"the cloud is unavailable: {message}")
         raise errors.CloudRefused(message)

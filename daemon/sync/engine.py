@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from core.store import Store
 from daemon.sync import push
 from daemon.sync.client import CloudClient
-from daemon.sync.errors import MustRefresh, SyncError
+from daemon.sync.errors import MustRefresh, OutOfOrder, SyncError
 from daemon.sync.pull import apply_page
 from daemon.sync.refresh import refresh_from
 
@@ -88,24 +89,32 @@ def _push_all(
     """Push until the journal has nothing more to send, two batches at a time.
 
     While the cloud applies one batch, the next is read and saved (it leaves out the first
-    one's objects); when the answer comes, the next is sent at once and the answer recorded
-    while the cloud works on it. What a batch carries never depends on an answer still to
-    come, and each is recorded in its own transaction, so a kill anywhere leaves at most two
-    saved batches, sent again in order by the next sync.
+    one's objects) and, once the cloud has said it takes two in flight, sent at once naming
+    the first as `after`: the cloud reads and checks it while it writes the first, and applies
+    it after. Each answer is recorded while the cloud works on the next batch. What a batch
+    carries never depends on an answer still to come, and each is recorded in its own
+    transaction, so a kill anywhere leaves at most two saved batches, sent again in order by
+    the next sync.
     """
-    limit, cap = PUSH_BATCH, PUSH_LIMIT_UNSAID
+    limit, cap, depth = PUSH_BATCH, PUSH_LIMIT_UNSAID, 1
     box = push.prepare(store, limit)
     if box is None:
         return
-    with ThreadPoolExecutor(1, thread_name_prefix="outpost-push") as pool:
-        sending = pool.submit(client.push, box.batch_id, cursor_of(store), box.body)
+    with ThreadPoolExecutor(2, thread_name_prefix="outpost-push") as pool:
+
+        def send(batch: push.Outbox, after: str | None = None) -> Future[dict[str, Any]]:
+            return pool.submit(client.push, batch.batch_id, cursor_of(store), batch.body,
+                               after=after)
+
+        sending = send(box)
         while True:
             limit = min(limit * 2, PUSH_BATCH_MAX, cap)
             nxt = None if should_stop() else push.prepare(store, limit, after=box)
-            answer = sending.result()
-            cap = _stated_limit(answer, cap)
-            if nxt is not None:
-                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.body)
+            early = send(nxt, box.batch_id) if nxt is not None and depth > 1 else None
+            answer = _answer(sending, partial(send, box))
+            cap, depth = _stated_limit(answer, cap), _stated_depth(answer)
+            if nxt is not None and early is None:
+                early = send(nxt)
             rec = push.record(store, box, answer)
             result.pushed += rec.pushed
             result.rejected += rec.rejected
@@ -120,8 +129,23 @@ def _push_all(
                 nxt = push.prepare(store, limit)
                 if nxt is None:
                     return
-                sending = pool.submit(client.push, nxt.batch_id, cursor_of(store), nxt.body)
-            box = nxt
+            box, sending = nxt, early or send(nxt)
+
+
+def _answer(sending: Future[dict[str, Any]],
+            again: Callable[[], Future[dict[str, Any]]]) -> dict[str, Any]:
+    """The answer to a batch; sent `again` if it reached the cloud before the batch it was
+    sent behind (that one is answered and recorded by now)."""
+    try:
+        return sending.result()
+    except OutOfOrder:
+        return again().result()
+
+
+def _stated_depth(answer: dict[str, Any]) -> int:
+    """How many batches the cloud takes in flight (`in_flight`): 2, or 1 if it does not say."""
+    said = answer.get("in_flight")
+    return 2 if isinstance(said, int) and not isinstance(said, bool) and said >= 2 else 1
 
 
 def _stated_limit(answer: dict[str, Any], cap: int) -> int:

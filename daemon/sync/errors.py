@@ -42,6 +42,11 @@ class MustRefresh(SyncError):
     title = "Refreshing data"
 
 
+class OutOfOrder(SyncError):
+    """A batch sent behind another reached the cloud first: sent again once that one is
+    answered."""
+
+
 class Busy(SyncError):
     state = "syncing"
     title = "Sync already running"

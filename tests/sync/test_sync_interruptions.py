@@ -226,11 +226,11 @@ def test_two_batches_saved_when_a_push_fails_go_again_in_order(site: Site) -> No
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-        def push(self, *args: Any) -> Any:
+        def push(self, *args: Any, **kwargs: Any) -> Any:
             self.pushes += 1
             if self.pushes == 1:
                 raise Offline("cannot reach the cloud: the network dropped the request")
-            return self.inner.push(*args)
+            return self.inner.push(*args, **kwargs)
 
     client = DropsFirstPush(a.ws.client())
     r = a.ws.sync(client=client)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ import requests
 
 from cloud.sync import compact
 from core.store import Store
+from daemon.sync.errors import OutOfOrder
 from tests.sync.sync_helpers import (
     Node,
     Site,
@@ -368,6 +369,91 @@ def test_a_batch_sent_twice_gets_the_same_answer(site: Site) -> None:
     assert again.status_code == 200 and again.json() == first.json()
 
 
+def test_a_batch_sent_behind_another_is_applied_only_after_it(site: Site) -> None:
+    """`after` names the batch sent before: one the cloud has not applied (here, never sent)
+    gets the batch refused as out of order, at once and with nothing written; once it is
+    applied, the batch goes through."""
+    a = site.add("depot", orgs=[site.orgs[0]])
+    url = f"{site.cloud.url}/api/v1/tenants/{site.tenant}/sync/push"
+    token = a.ws.credentials.load()
+
+    def push(body: dict[str, Any]) -> requests.Response:
+        return requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                             timeout=60)
+
+    def batch(name: str, *, after: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"batch": str(uuid.uuid4()), "cursor": a.cursor(), "changes": [
+            {"entity": "counterparties", "id": str(uuid.uuid4()), "op": "put", "base": 0,
+             "at": time.time(), "fields": {"code": None, "name": name, "tax_id": None}}]}
+        if after is not None:
+            body["after"] = after
+        return body
+
+    first, second = batch("First"), batch("Second")
+    second["after"] = first["batch"]
+    head = site.store.head()
+    started = time.monotonic()
+    refused = push(second)
+    assert refused.status_code == 409 and refused.json()["error"] == "out_of_order"
+    assert time.monotonic() - started < 15  # not waited for: the first is not on its way
+    assert site.store.head() == head
+    done = push(first)
+    assert done.status_code == 200 and done.json()["in_flight"] == 2
+    assert push(second).status_code == 200
+    names = [f["name"] for (entity, _), f in objects(site.store).items()
+             if entity == "counterparties"]
+    assert sorted(names) == ["First", "Second"]
+    assert push(batch("Third", after="not a batch")).status_code == 422
+
+
+def test_a_batch_that_overtakes_the_one_before_it_is_sent_again_after_it(site: Site) -> None:
+    """Batches go two at a time, the second naming the first. Here the first is held back on
+    its way, so the second reaches the cloud first and is refused as out of order; it is sent
+    again once the first is answered, and its invoice, which refers to a counterparty of the
+    first, is applied, not refused."""
+    org = site.orgs[0]
+    _, item = catalogs(site)
+    a = site.add("depot", orgs=[org])
+    a.synced()
+    with a.store.write():  # batches of 2,000, 4,000, 8,000 journal rows
+        for i in range(2100):
+            a.store.put_row("counterparties", {"name": f"First batch {i}"})
+        first = a.store.put_row("counterparties", {"name": "Made in the second batch"})
+        for i in range(4000):
+            a.store.put_row("counterparties", {"name": f"Second batch {i}"})
+    made = a.store.put("sales_invoices", invoice(org, first, item, 3))["id"]
+    calls: list[str | None] = []
+    refused: list[str] = []
+
+    class HoldsTheSecondBack:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def push(self, *args: Any, after: str | None = None) -> Any:
+            calls.append(after)
+            if len(calls) == 2:
+                assert after is None  # sent before the cloud said it takes two in flight
+                time.sleep(1.0)
+            try:
+                return self.inner.push(*args, after=after)
+            except OutOfOrder:
+                refused.append(args[0])
+                raise
+
+    client = HoldsTheSecondBack(a.ws.client())
+    r = a.ws.sync(client=client)  # type: ignore[arg-type]
+    client.inner.close()
+    assert r.ok and r.rejected == 0 and r.pushed == 2100 + 1 + 4000 + 1, r
+    assert len(refused) == 1 and any(after is not None for after in calls), calls
+    assert site.store.require("sales_invoices", made)["fields"]["counterparty"] == first
+    assert a.outbox() == 0 and a.journal() == 0
+    assert_settled(site, a)
+    assert_unique_numbers(site.store)
+
+
 def test_a_sync_with_nothing_to_do_writes_nothing_on_either_side(site: Site) -> None:
     """Its pull confirms no new position, so the cloud's file is not written (the time of the
     last pull is noted at most once a minute), and the workstation's is not written either."""
@@ -584,9 +670,9 @@ def test_batches_grow_only_to_the_limit_the_cloud_states(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-        def push(self, batch: str, cursor: int, changes: str) -> Any:
+        def push(self, batch: str, cursor: int, changes: str, **kwargs: Any) -> Any:
             sizes.append(len(json.loads(changes)))
-            answer = self.inner.push(batch, cursor, changes)
+            answer = self.inner.push(batch, cursor, changes, **kwargs)
             if not cloud_states_its_limit:
                 answer.pop("max_changes", None)
             return answer
@@ -611,12 +697,12 @@ def _during_push(node: Node, edit: Callable[[Store], None]) -> Any:
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-        def push(self, *args: Any) -> Any:
+        def push(self, *args: Any, **kwargs: Any) -> Any:
             if not self.done:
                 self.done = True
                 with Store.open(node.home.database) as other:
                     edit(other)
-            return self.inner.push(*args)
+            return self.inner.push(*args, **kwargs)
 
     return Client(node.ws.client())
 
