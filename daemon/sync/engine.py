@@ -8,6 +8,7 @@ or the tray: they all call `run_sync`.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -86,19 +87,20 @@ def _push_all(
     store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
     should_stop: Callable[[], bool],
 ) -> None:
-    """Push until the journal has nothing more to send, two batches at a time.
+    """Push until the journal has nothing more to send, keeping the cloud busy.
 
-    While the cloud applies one batch, the next is read and saved (it leaves out the first
-    one's objects) and, once the cloud has said it takes two in flight, sent at once naming
-    the first as `after`: the cloud reads and checks it while it writes the first, and applies
-    it after. Each answer is recorded while the cloud works on the next batch. What a batch
-    carries never depends on an answer still to come, and each is recorded in its own
-    transaction, so a kill anywhere leaves at most two saved batches, sent again in order by
-    the next sync.
+    While the cloud applies a batch, the next one is read and saved (leaving out the objects of
+    every batch not yet recorded). Once an answer states that the cloud takes two in flight,
+    a batch is sent while the one before it is still being applied, naming it as `after`: the
+    cloud reads and checks it meanwhile, and applies it after. When an answer comes, the batch
+    read ahead goes out at once, and the answer is recorded while the cloud works. What a batch
+    carries never depends on an answer still to come, and each answer is recorded in its own
+    transaction, in order, so a kill anywhere leaves saved batches that the next sync sends
+    again in the order of their windows.
     """
     limit, cap, depth = PUSH_BATCH, PUSH_LIMIT_UNSAID, 1
-    box = push.prepare(store, limit)
-    if box is None:
+    first = push.prepare(store, limit)
+    if first is None:
         return
     with ThreadPoolExecutor(2, thread_name_prefix="outpost-push") as pool:
 
@@ -106,15 +108,22 @@ def _push_all(
             return pool.submit(client.push, batch.batch_id, cursor_of(store), batch.body,
                                after=after)
 
-        sending = send(box)
-        while True:
-            limit = min(limit * 2, PUSH_BATCH_MAX, cap)
-            nxt = None if should_stop() else push.prepare(store, limit, after=box)
-            early = send(nxt, box.batch_id) if nxt is not None and depth > 1 else None
+        flight = deque([(first, send(first))])  # sent, oldest first, each behind the one before
+        ahead: push.Outbox | None = None  # read and saved, waiting for room in flight
+        while flight:
+            while ahead is None and not should_stop():  # fill the flight, then read one more
+                limit = min(limit * 2, PUSH_BATCH_MAX, cap)
+                ahead = push.prepare(store, limit, after=[b for b, _ in flight])
+                if ahead is None or len(flight) >= depth:
+                    break
+                flight.append((ahead, send(ahead, flight[-1][0].batch_id)))
+                ahead = None
+            box, sending = flight.popleft()
             answer = _answer(sending, partial(send, box))
             cap, depth = _stated_limit(answer, cap), _stated_depth(answer)
-            if nxt is not None and early is None:
-                early = send(nxt)
+            if ahead is not None and len(flight) < depth:  # the moment the answer comes
+                flight.append((ahead, send(ahead, flight[-1][0].batch_id if flight else None)))
+                ahead = None
             rec = push.record(store, box, answer)
             result.pushed += rec.pushed
             result.rejected += rec.rejected
@@ -123,13 +132,12 @@ def _push_all(
                 progress("push", result.pushed)
             if rec.pushed + rec.rejected == 0:
                 raise SyncError("the cloud answered a batch without a result for any change")
-            if nxt is None:  # edits made while batches were in flight wait at the front
+            if not flight and ahead is None:  # edits made while batches were in flight wait
                 if should_stop():
                     return
                 nxt = push.prepare(store, limit)
-                if nxt is None:
-                    return
-            box, sending = nxt, early or send(nxt)
+                if nxt is not None:
+                    flight.append((nxt, send(nxt)))
 
 
 def _answer(sending: Future[dict[str, Any]],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -54,36 +55,37 @@ class Recorded:
     conflicts: int = 0
 
 
-def prepare(store: Store, limit: int, *, after: Outbox | None = None) -> Outbox | None:
+def prepare(store: Store, limit: int, *, after: Sequence[Outbox] = ()) -> Outbox | None:
     """The batch to send next: the oldest one saved and not yet answered, or a new one of up
     to `limit` changed objects.
 
-    With `after` (a batch sent and not yet answered), the batch that goes after it: the one
-    saved after it, or a new one read from the journal past its window and leaving out its
-    objects. The two share no object, so neither answer changes what the other carries, and
-    the workstation can prepare and record while the cloud applies. At most two batches are
-    saved at once, and they are sent in the order of their windows.
+    With `after` (batches read and not yet recorded, oldest first), the batch that goes after
+    them: the one saved after the newest of them, or a new one read from the journal past its
+    window and leaving out all their objects. They share no object, so no answer changes what
+    another batch carries, and the workstation can read, send and record while the cloud
+    applies. Saved batches are sent in the order of their windows.
     """
     ensure_workstation_tables(store)
-    if after is None and not store.scalar(
+    if not after and not store.scalar(
         "SELECT EXISTS(SELECT 1 FROM _journal) OR EXISTS(SELECT 1 FROM _outbox)"
     ):
         return None  # nothing to send (the common case of a sync): no write transaction
     with store.write():
         saved: list[Any] = store.conn.execute(
             "SELECT batch_id, coalesce(window, upto) AS w FROM _outbox ORDER BY w").fetchall()
-        if after is not None:
-            saved = [r for r in saved if r[0] != after.batch_id and int(r[1]) > after.window]
+        if after:
+            taken, last = {b.batch_id for b in after}, after[-1].window
+            saved = [r for r in saved if r[0] not in taken and int(r[1]) > last]
         if saved:
             return Outbox.saved(store.conn.execute(
                 "SELECT batch_id, upto, body, window FROM _outbox WHERE batch_id = ?",
                 (saved[0][0],)).fetchone())
         upto = store.head()  # the content read below includes every change up to here
-        if after is None:
+        if not after:
             out = outgoing_window(store, limit)
         else:
-            out = outgoing_window(store, limit, after=after.window,
-                                  leave_out=[h[0] for h in after.heads])
+            out = outgoing_window(store, limit, after=after[-1].window,
+                                  leave_out={h[0] for b in after for h in b.heads})
         if not out.heads:
             return None
         batch = Outbox(str(uuid.uuid4()), upto, out.body, out.heads, out.upto)
