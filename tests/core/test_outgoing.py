@@ -79,3 +79,36 @@ def test_pulled_changes_are_the_objects_as_the_api_reads_them(store: Store, refs
     tombstone = store.scalar("SELECT version FROM _versions WHERE id = ?", (gone,))
     assert changes[gone] == {"entity": "counterparties", "id": gone, "op": "delete",
                              "version": tombstone}
+
+
+def test_a_nodes_own_changes_are_stepped_over_and_no_other(store: Store) -> None:
+    from core.changes import pull_window
+
+    def made(name: str, origin: str | None) -> str:
+        oid = store.put("counterparties", {"name": name})["id"]
+        store.conn.execute("UPDATE _journal SET origin = ? WHERE id = ?", (origin, oid))
+        return oid
+
+    start = store.head()
+    for i in range(5):
+        made(f"Mine {i}", "ws-1")
+    theirs = made("Theirs", "ws-2")
+    made("Mine again", "ws-1")
+    cloud = made("The cloud's", None)
+    made("Mine at the end", "ws-1")
+
+    def pulled(after: int, limit: int) -> tuple[list[str], int]:
+        texts, last = pull_window(store, after, limit, None, skip_origin="ws-1")
+        return [orjson.loads(t)["id"] for t in texts], last
+
+    assert pulled(start, 1000) == ([theirs, cloud], store.head())
+    rows = dict(store.conn.execute("SELECT id, min(seq) FROM _journal GROUP BY id"))
+    ids, last = pulled(start, 1)  # a window of one row, right after the node's own five
+    assert ids == [theirs] and last == rows[theirs]
+    seen, steps = set(ids), 1
+    while last < store.head():  # a page of one row at a time: its own rows are stepped over
+        ids, last = pulled(last, 1)
+        seen.update(ids)
+        steps += 1
+    assert seen == {theirs, cloud} and steps < store.head() - start - 8
+    assert pulled(rows[cloud] + 1, 1000) == ([], store.head())  # only its own: to the head
