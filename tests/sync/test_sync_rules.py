@@ -655,13 +655,15 @@ def test_compaction_right_after_a_delete_keeps_the_sequence_growing(site: Site) 
 def test_batches_grow_only_to_the_limit_the_cloud_states(
     site: Site, cloud_states_its_limit: bool
 ) -> None:
-    """A cloud from before batches of 10,000 states no limit and takes 5,000 at most."""
+    """A cloud from before batches of 10,000 states no limit and takes 5,000 at most; nor does
+    it say that it takes batches in flight, and none is sent before the previous answer."""
     a = site.add("depot", orgs=[site.orgs[0]])
     with a.store.write():
         a.store.conn.executemany(
             "INSERT INTO counterparties(id, code, name) VALUES (?, ?, ?)",  # a journal row each
             [(str(uuid.uuid4()), f"L-{i}", f"Local {i}") for i in range(26_000)])
     sizes: list[int] = []
+    ahead: list[str | None] = []
 
     class Client:
         def __init__(self, inner: Any) -> None:
@@ -670,17 +672,21 @@ def test_batches_grow_only_to_the_limit_the_cloud_states(
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-        def push(self, batch: str, cursor: int, changes: str, **kwargs: Any) -> Any:
+        def push(self, batch: str, cursor: int, changes: str, *, after: str | None = None,
+                 ) -> Any:
             sizes.append(len(json.loads(changes)))
-            answer = self.inner.push(batch, cursor, changes, **kwargs)
+            ahead.append(after)
+            answer = self.inner.push(batch, cursor, changes, after=after)
             if not cloud_states_its_limit:
                 answer.pop("max_changes", None)
+                answer.pop("in_flight", None)
             return answer
 
     client = Client(a.ws.client())
     r = a.ws.sync(client=client)  # type: ignore[arg-type]
     assert r.ok and r.pushed == 26_000 and sum(sizes) == 26_000
     assert max(sizes) == (10_000 if cloud_states_its_limit else 5_000), sizes
+    assert any(ahead) == cloud_states_its_limit, ahead
 
 
 # -- work going on while a sync runs -------------------------------------------------------------
