@@ -126,7 +126,11 @@ def sync(ctx: Ctx, as_json: bool) -> None:
     if client is not None:
         data = client.sync_now(True, "cli") or {}
     else:
-        data = {**ctx.workstation().sync().to_json(), "via": "local"}
+        ws = ctx.workstation()
+        try:
+            data = {**ws.sync().to_json(), "via": "local"}
+        finally:
+            ws.close()  # here, not at exit: closing checkpoints the database
     ok = bool(data.get("ok"))
     if as_json:
         echo_json(data)
