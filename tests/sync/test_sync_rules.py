@@ -5,12 +5,14 @@ sign-in states, and compaction."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -452,6 +454,24 @@ def test_a_batch_that_overtakes_the_one_before_it_is_sent_again_after_it(site: S
     assert a.outbox() == 0 and a.journal() == 0
     assert_settled(site, a)
     assert_unique_numbers(site.store)
+
+
+def test_the_sync_command_leaves_its_database_file_whole(site: Site, tmp_path: Path) -> None:
+    """`outpost sync` closes its database before it exits, so its write-ahead log is folded
+    back into the file: a copy of the infobase file alone holds what the sync did."""
+    a = site.add("depot", orgs=[site.orgs[0]])
+    local = a.store.put("counterparties", {"name": "Made here"})["id"]
+    a.close()
+    remote = site.store.put("counterparties", {"name": "Made in the cloud"})["id"]
+    a.cli("sync")
+    wal = Path(f"{a.home.database}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(a.home.database, copy)
+    with Store.open(copy) as alone:
+        assert alone.get("counterparties", remote) is not None
+        assert alone.scalar("SELECT version FROM _versions WHERE id = ?", (local,))
+        assert alone.pending() == 0
 
 
 def test_a_sync_with_nothing_to_do_writes_nothing_on_either_side(site: Site) -> None:
