@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import compileall
-import gc
 import os
 import shutil
 import statistics
@@ -35,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 from core.apply import upsert_objects  # noqa: E402
-from core.cli import GC_YOUNGEST  # noqa: E402
+from core.cli import collect_less  # noqa: E402
 from core.store import Store  # noqa: E402
 from daemon.workstation import Workstation  # noqa: E402
 from tests.support.cloud import CloudServer, make_tenant  # noqa: E402
@@ -123,7 +122,7 @@ def main() -> None:
     # The floor runs here, so it gets the collector setting Outpost's programs run with
     # (core.cli): with Python's default, collections over this process's large heap of test
     # objects would slow the floor and flatter every ratio.
-    gc.set_threshold(GC_YOUNGEST, 20, 100)
+    collect_less()
     scratch = Path(tempfile.mkdtemp(prefix="outpost-bench-sync-"))
     server = None
     try:
