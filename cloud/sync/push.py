@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import apsw
 import orjson
 
 from cloud.sync.nodes import check_position
@@ -80,6 +81,16 @@ def apply_push(
     parsed = changes if isinstance(changes, Parsed) else parse_changes(store.schema, changes)
     ensure_cloud_tables(store)
     batch = _batch_id(batch_id)
+    try:
+        return _apply_once(store, ident, batch, cursor, parsed, compact, after, trusting=True)
+    except apsw.ConstraintError:  # an object taken as new was here already: undone, and again
+        return _apply_once(store, ident, batch, cursor, parsed, compact, after, trusting=False)
+
+
+def _apply_once(
+    store: Store, ident: SyncIdentity, batch: str, cursor: Any, parsed: Parsed, compact: bool,
+    after: Any, *, trusting: bool,
+) -> dict[str, Any]:
     ws = ident.workstation
     with store.write():
         prior: Any = store.conn.execute(
@@ -100,7 +111,7 @@ def apply_push(
         check_position(store, ws.id, cursor)
         if parsed.error is not None:
             raise parsed.error
-        answer = _Apply(store, ident, scope_of(ident), compact).run(parsed.changes)
+        answer = _Apply(store, ident, scope_of(ident), compact).run(parsed.changes, trusting)
         answer["batch"] = batch
         answer["max_changes"] = MAX_CHANGES  # a workstation sizes its next batches by it
         answer["in_flight"] = IN_FLIGHT  # and sends the next one before this answer by it
@@ -178,7 +189,17 @@ def _all_canonical(changes: list[Any]) -> bool:
 
 
 class _Apply:
-    """One batch inside its transaction: decide each object, then write in bulk."""
+    """One batch inside its transaction: decide each object, then write in bulk.
+
+    Most pushed objects are new: made on the workstation, whole and valid, never seen here.
+    Such an object is first taken at its word (`base` 0) and inserted without looking it up
+    in every table: the insert into its table and the insert of its first version are plain
+    INSERTs, which fail if the id is there after all (a restored home sending again what it
+    sent, a tombstone). Then the batch's transaction is rolled back and the batch decided
+    again the careful way, with every object looked up first (`apply_push`). The cloud keeps
+    a version for every object it holds (its writes all stamp one), so a failed version
+    insert catches an id of any entity.
+    """
 
     def __init__(self, store: Store, ident: SyncIdentity, scope: Scope, compact: bool) -> None:
         self.store = store
@@ -190,19 +211,53 @@ class _Apply:
         self.conflicts: list[dict[str, Any]] = []
         self.writes: dict[str, dict[str, dict[str, Any] | None]] = {}  # entity -> id -> fields
         self.created: set[tuple[str, str]] = set()  # earlier in this batch: may be referred to
-        self.new: set[str] = set()  # written and in no table before: inserted without a probe
+        self.new: set[str] = set()  # written as new: a plain INSERT, which fails if it was not
 
-    def run(self, incoming: list[Incoming]) -> dict[str, Any]:
-        current, versions = self._current(incoming)
-        sound = self._sound_new(incoming, current, versions)
+    def run(self, incoming: list[Incoming], trusting: bool) -> dict[str, Any]:
+        """Decide every object and write the batch. `trusting`: objects that say they are new
+        are not looked up (see the class); otherwise every object is."""
+        receive_only = self.scope.receive_only
+        maybe = [ch for ch in incoming  # what may be new as pushed: whole, base 0, may be sent
+                 if ch.whole and ch.base == 0 and ch.entity.name not in receive_only]
+        if trusting:
+            fresh = self._fresh(maybe)
+            current, versions = self._current([ch for ch in incoming if ch.id not in fresh])
+        else:
+            current, versions = self._current(incoming)
+            fresh = self._fresh([ch for ch in maybe
+                                 if ch.id not in current and ch.id not in versions])
+        created, writes, new = self.created, self.writes, self.new
+        answered = self.applied if self.compact else None
+        last = ""  # the entity of the object before, and its writes
+        into: dict[str, dict[str, Any] | None] = {}
         for ch in incoming:
+            oid = ch.id
+            refs = fresh.get(oid)
+            if refs is not None:
+                if not refs or all(r in created for r in refs):
+                    e = ch.entity
+                    if not e.shared:  # a shared catalog is carried everywhere
+                        reason = self.scope.refusal(e, self._org(e, oid, ch.fields or {}))
+                        if reason is not None:
+                            self._reject(ch, reason)
+                            continue
+                    if e.name != last:
+                        last, into = e.name, writes.setdefault(e.name, {})
+                    into[oid] = ch.fields
+                    created.add((last, oid))
+                    new.add(oid)
+                    if answered is not None:
+                        answered.append(oid)
+                    else:
+                        self._applied(oid)
+                    continue
+                if trusting:  # refers to what is not here: the careful way, looked up alone
+                    one, v = self._current([ch])
+                    current.update(one)
+                    versions.update(v)
             cur = current.get(ch.id)
             if cur is not None and cur["entity"] != ch.entity.name:
                 self._reject(ch, f"id {ch.id} belongs to a {cur['entity']} object")
-                continue
-            refs = sound.get(ch.id)
-            if refs is not None and (not refs or all(r in self.created for r in refs)):
-                self._create(ch)
                 continue
             self._decide(ch, cur, versions.get(ch.id))
         before = self.store.head()
@@ -230,9 +285,10 @@ class _Apply:
         """The batch's objects as the cloud has them (under any entity), and their versions.
 
         Each entity's table and `_versions` are probed by id for the batch's ids (core.db.IDS):
-        most pushed objects are new, and probing every table by an IN list for each of them
-        cost more than writing them.
+        probing every table by an IN list for each of them cost more than writing them.
         """
+        if not incoming:
+            return {}, {}
         conn = self.store.conn
         batch = json_ids(c.id for c in incoming)
         out: dict[str, dict[str, Any]] = {}
@@ -247,45 +303,26 @@ class _Apply:
         }
         return out, versions
 
-    def _sound_new(
-        self, incoming: list[Incoming], current: dict[str, Any], versions: dict[str, Any]
-    ) -> dict[str, list[tuple[str, str]]]:
-        """The common case, found in bulk: objects the cloud never had (no row, no version,
-        base 0), whole and valid as pushed, of an entity the workstation may send. For each,
-        the references it makes to objects not in the cloud yet: if the batch creates them
-        before it, the object is applied without the per-object checks of `_decide`, whose
-        verdict it would be; otherwise `_decide` settles it and says what is wrong.
+    def _fresh(self, candidates: list[Incoming]) -> dict[str, list[tuple[str, str]]]:
+        """For each object to be created as pushed (whole and valid, base 0, of an entity the
+        workstation may send), the references it makes to objects not in the cloud: if the
+        batch creates them before it, it is applied without the per-object checks of
+        `_decide`, whose verdict it would be; otherwise `_decide` settles it and says what is
+        wrong.
         """
-        sound: dict[str, list[tuple[str, str]]] = {}
+        fresh: dict[str, list[tuple[str, str]]] = {}
         wanted: dict[str, set[str]] = {}  # target entity -> ids referred to
-        for ch in incoming:
+        for ch in candidates:
             e = ch.entity
-            if (not ch.whole or ch.base != 0 or ch.id in current or ch.id in versions
-                    or e.name in self.scope.receive_only):
-                continue
             refs = list(references(e, ch.fields)) if e.refers and ch.fields else []
             for target, ref in refs:
                 wanted.setdefault(target, set()).add(ref)
-            sound[ch.id] = refs
+            fresh[ch.id] = refs
         present = {(target, ref) for target, ids in wanted.items()
                    for ref in found_ids(self.store, self.store.entity(target).table, json_ids(ids))}
         if not present:
-            return sound
-        return {oid: [r for r in refs if r not in present] for oid, refs in sound.items()}
-
-    def _create(self, ch: Incoming) -> None:
-        """A sound new object: applied, unless the workstation may not carry it."""
-        assert ch.fields is not None
-        e = ch.entity
-        if not e.shared:  # a shared catalog is carried everywhere (receive-only is not sound)
-            reason = self.scope.refusal(e, self._org(e, ch.id, ch.fields))
-            if reason is not None:
-                self._reject(ch, reason)
-                return
-        self.writes.setdefault(e.name, {})[ch.id] = ch.fields
-        self.created.add((e.name, ch.id))
-        self.new.add(ch.id)
-        self._applied(ch.id)
+            return fresh
+        return {oid: [r for r in refs if r not in present] for oid, refs in fresh.items()}
 
     def _decide(
         self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
@@ -456,24 +493,33 @@ class _Apply:
     def _stamp(self, before: int) -> dict[str, int]:
         """Give every written object its new version (its newest journal row), and the journal
         rows their origin. Every journal row after `before` is this batch's: the write
-        transaction is ours."""
+        transaction is ours. A new object's version is a plain INSERT, which fails where the
+        id has one already (see the class); the others' versions move on."""
         if not self.writes:
             return {}
         stamp_origin_since(self.store, before, self.ident.workstation.id)
         now = time.time()
         stamped: dict[str, int] = {}
-        for name in self.writes:
+        conn = self.store.conn
+        for name, objs in self.writes.items():
             table = q(self.store.schema.entity(name).table)
-            self.store.conn.execute(
-                "INSERT INTO _versions(id, version, deleted, at) "
-                f"SELECT j.id, max(j.seq), t.id IS NULL, ? FROM _journal j "
-                f"LEFT JOIN {table} t ON t.id = j.id WHERE j.seq > ? AND j.entity = ? "
-                "GROUP BY j.id ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
-                "deleted = excluded.deleted, at = excluded.at",
-                (now, before, name),
-            )
-        for seq, oid in self.store.conn.execute(
-            "SELECT seq, id FROM _journal WHERE seq > ?", (before,)
-        ):
-            stamped[oid] = seq  # rows come in seq order: the last one is the newest
+            others = [oid for oid in objs if oid not in self.new]
+            if others:
+                stamped.update(conn.execute(
+                    "INSERT INTO _versions(id, version, deleted, at) "
+                    f"SELECT j.id, max(j.seq), t.id IS NULL, ?1 FROM _journal j "
+                    f"LEFT JOIN {table} t ON t.id = j.id WHERE j.seq > ?2 AND j.entity = ?3 "
+                    f"AND j.id IN (SELECT value FROM {IDS.replace('?', '?4')}) GROUP BY j.id "
+                    "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+                    "deleted = excluded.deleted, at = excluded.at RETURNING id, version",
+                    (now, before, name, json_ids(others))))
+            if len(others) < len(objs):
+                leave = (f"AND j.id NOT IN (SELECT value FROM {IDS.replace('?', '?4')}) "
+                         if others else "AND ?4 IS NULL ")
+                stamped.update(conn.execute(  # GROUP BY hands them over in key order
+                    "INSERT INTO _versions(id, version, deleted, at) "
+                    "SELECT j.id, max(j.seq), 0, ?1 FROM _journal j "
+                    f"WHERE j.seq > ?2 AND j.entity = ?3 {leave}GROUP BY j.id "
+                    "RETURNING id, version",
+                    (now, before, name, json_ids(others) if others else None)))
         return stamped

@@ -785,3 +785,43 @@ def test_a_state_made_again_is_a_new_change_not_a_replay(site: Site) -> None:
     got = site.store.require("sales_invoices", doc)["fields"]
     assert (got["organization"], got["total"]) == (other, 9.0)
     assert_settled(site, a)
+
+
+def test_an_object_said_to_be_new_that_the_cloud_holds_is_decided_the_careful_way(
+    site: Site,
+) -> None:
+    """New objects are inserted without being looked up first; an id the cloud holds after all
+    (under another entity, or deleted) makes the cloud undo the batch and decide it again with
+    every object looked up: the others still apply, nothing is resurrected or doubled."""
+    org = site.orgs[0]
+    _, item = catalogs(site)
+    a = site.add("depot", orgs=[org])
+    token = a.ws.credentials.load()
+    url = f"{site.cloud.url}/api/v1/tenants/{site.tenant}/sync/push"
+    gone = site.store.put("counterparties", {"name": "Deleted in the cloud"})["id"]
+    site.store.delete("counterparties", gone)
+    item_before = site.store.require("items", item)
+    counterparties = site.store.count("counterparties")
+    fresh = [str(uuid.uuid4()) for _ in range(3)]
+
+    def cp(oid: str, name: str) -> dict[str, Any]:
+        return {"entity": "counterparties", "id": oid, "op": "put", "base": 0, "at": time.time(),
+                "fields": {"code": None, "name": name, "tax_id": None}}
+
+    body = {"batch": str(uuid.uuid4()), "cursor": a.cursor(), "compact": True, "changes": [
+        cp(fresh[0], "New one"), cp(item, "Not an item"), cp(fresh[1], "New two"),
+        cp(gone, "Made again?"), cp(fresh[2], "New three")]}
+    r = requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["applied"] == fresh
+    assert answer["versions"] == [site.store.require("counterparties", oid)["version"]
+                                  for oid in fresh]
+    status = {x["id"]: x for x in answer["results"]}
+    assert status[item]["status"] == "rejected" and "belongs to a items" in status[item]["reason"]
+    assert site.store.require("items", item) == item_before
+    assert site.store.get("counterparties", item) is None
+    # the deleted one is an edit against a delete, settled by priority (the cloud's: deleted)
+    assert site.store.get("counterparties", gone) is None
+    assert [c["id"] for c in cloud_conflicts(site, a)] == [gone]
+    assert site.store.count("counterparties") == counterparties + 3
