@@ -118,6 +118,7 @@ class Outgoing(NamedTuple):
     body: str
     heads: list[Head]  # (id, entity, op) of each change
     upto: int  # the last journal position the window read
+    rows: int  # the journal rows in the window of the objects sent
 
 
 Head = tuple[str, str, str]
@@ -144,12 +145,12 @@ def outgoing_window(
     found: list[Any] = []
     for e in _entities_in(store, after, int(upto)):
         found.extend(store.conn.execute(
-            f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at FROM _journal j "
+            f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at, count(*) AS n FROM _journal j "
             f"WHERE seq > ?1 AND seq <= ?2 AND entity = ?3 AND {eligible} GROUP BY id) "
             "SELECT w.s, w.id, ?3, iif(t.id IS NULL, 'delete', 'put'), json_object("
             "'entity', ?3, 'id', w.id, 'op', iif(t.id IS NULL, 'delete', 'put'), "
             "'base', coalesce(v.version, 0), "
-            f"'at', w.at, 'fields', iif(t.id IS NULL, NULL, {_fields_json(e, 't')})) FROM w "
+            f"'at', w.at, 'fields', iif(t.id IS NULL, NULL, {_fields_json(e, 't')})), w.n FROM w "
             f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id",
             (after, upto, e.name),
         ))
@@ -158,7 +159,7 @@ def outgoing_window(
         out = set(leave_out)
         found = [r for r in found if r[1] not in out]
     return Outgoing("[" + ",".join([r[4] for r in found]) + "]",
-                    [(r[1], r[2], r[3]) for r in found], int(upto))
+                    [(r[1], r[2], r[3]) for r in found], int(upto), sum([r[5] for r in found]))
 
 
 def _entities_in(store: Store, after: int, upto: int) -> list[Entity]:
