@@ -6,7 +6,6 @@ workstation never heard the answer) gets the same answer and changes nothing.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,13 @@ from core.errors import Conflict, OutpostError, ValidationError
 from core.filters import Scope
 from core.merge import Version, merge
 from core.objects import CANONICAL_ID as _CANONICAL_ID
-from core.objects import check_id, coerce_fields, references, whole_and_valid
+from core.objects import (
+    all_canonical,
+    check_id,
+    coerce_fields,
+    references,
+    whole_and_valid,
+)
 from core.schema import Entity, Schema
 from core.store import Store
 
@@ -140,7 +145,7 @@ def _parse(schema: Schema, changes: Any) -> list[Incoming]:
     entities = schema.entities
     out: list[Incoming] = []
     seen: set[str] = set()
-    canonical = _all_canonical(changes)  # one regex over all ids: a call per id cost 1 us
+    canonical = _all_canonical(changes)
     for i, ch in enumerate(changes):
         if not isinstance(ch, dict):
             raise ValidationError(f"changes[{i}] must be an object")
@@ -176,16 +181,12 @@ def _parse(schema: Schema, changes: Any) -> list[Incoming]:
     return out
 
 
-_ID_LINES = re.compile(rf"(?:{_CANONICAL_ID.pattern}\n)*")
-
-
 def _all_canonical(changes: list[Any]) -> bool:
     """Whether every change is an object whose id is a canonical UUID."""
     try:
-        ids = "\n".join([ch["id"] for ch in changes])
+        return all_canonical([ch["id"] for ch in changes])
     except (TypeError, KeyError):
         return False
-    return _ID_LINES.fullmatch(ids + "\n") is not None
 
 
 class _Apply:

@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.errors import ValidationError
-from core.objects import coerce_fields, coerce_value, valid_value, whole_and_valid
+from core.objects import (
+    CANONICAL_ID,
+    all_canonical,
+    coerce_fields,
+    coerce_value,
+    valid_value,
+    whole_and_valid,
+)
 from core.schema import Field, default_schema
 
 SCHEMA = default_schema()
@@ -85,3 +92,22 @@ def test_whole_and_valid_says_no_to_what_is_missing_unknown_or_wrong() -> None:
     assert not whole_and_valid(entity, _invoice(lines=[{"quantity": 1, "bogus": 1}]))
     assert not whole_and_valid(entity, _invoice(posted=1))
     assert not whole_and_valid(entity, ["not", "an", "object"])
+
+
+# ids close to canonical ones: right, upper case, a character changed, cut, lengthened, shifted
+near_ids = st.one_of(
+    st.uuids().map(str), st.uuids().map(lambda u: str(u).upper()), st.uuids().map(lambda u: u.hex),
+    st.tuples(st.uuids().map(str), st.integers(0, 35), st.sampled_from("-0aAgz \n\u00e9")).map(
+        lambda t: t[0][:t[1]] + t[2] + t[0][t[1] + 1:]),
+    st.uuids().map(lambda u: str(u)[:35]), st.uuids().map(lambda u: str(u) + "0"),
+    st.uuids().map(lambda u: "-" + str(u)[:35]), st.integers(), st.none(),
+    st.tuples(st.uuids().map(str), st.sampled_from([7, 8, 12, 13, 22, 23])).map(  # a dash moved
+        lambda t: t[0][:t[1]] + t[0][t[1] + 1] + t[0][t[1]] + t[0][t[1] + 2:]),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(ids=st.lists(near_ids, max_size=6))
+def test_all_canonical_agrees_with_the_canonical_pattern_id_by_id(ids: list[Any]) -> None:
+    expected = all(isinstance(i, str) and CANONICAL_ID.fullmatch(i) is not None for i in ids)
+    assert all_canonical(ids) == expected
