@@ -24,6 +24,8 @@ CACHE_MIB = 32  # a connection's page cache: bounded, and enough for a workstati
 # of the WAL frames (and of the B-tree depth). 10,000 new objects into 100,000: 14.7-16.4 us an
 # object at 4 KiB, 10.4-11.8 at 16 KiB, the commit 5.7 against 2.0 (docs/performance.md).
 INFOBASE_PAGE_SIZE = 16384
+WAL_CHECKPOINT_BYTES = 256 * 1024 * 1024
+WAL_KEPT_BYTES = 64 * 1024 * 1024
 
 
 def connect(
@@ -47,10 +49,16 @@ def connect(
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=OFF")
         conn.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
-        # Checkpoint when the WAL holds 64 MiB rather than SQLite's 4 MiB: a sync batch dirties
-        # a page per object (random keys), so at 4 MiB nearly every batch's commit also copied
-        # the WAL back and synced the file twice, a third of a 100,000-object push.
-        conn.execute("PRAGMA wal_autocheckpoint=16384")
+        # Checkpoint when the WAL holds 256 MiB rather than SQLite's 4 MiB: a sync batch dirties
+        # most index pages of the tables it writes (random keys), so at 4 MiB nearly every
+        # batch's commit also copied the WAL back and synced the file twice (a third of a
+        # 100,000-object push), and at 64 MiB a push of 100,000 still checkpointed half-way
+        # (6% of it). The limit is set in pages, so it follows the file's page size. A WAL that
+        # grew is cut back to 64 MiB after a checkpoint: a daemon's connection, which never
+        # closes, would otherwise keep the file at its largest.
+        size = int(str(conn.execute("PRAGMA page_size").fetchall()[0][0]))
+        conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_BYTES // size}")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_KEPT_BYTES}")
     except apsw.Error as exc:
         if conn is not None:
             conn.close()

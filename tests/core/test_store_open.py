@@ -140,3 +140,19 @@ def test_meta_round_trip_and_reads_in_a_snapshot(store: Store) -> None:
     assert store.meta("cursor") == 6
     with store.read():
         assert store.scalar("SELECT count(*) FROM _meta WHERE key = 'cursor'") == 1
+
+
+@pytest.mark.parametrize("page_size", [4096, 16384])
+def test_the_wal_is_checkpointed_and_cut_back_by_bytes_whatever_the_page_size(
+    tmp_path: Path, page_size: int
+) -> None:
+    from core.db import WAL_CHECKPOINT_BYTES, WAL_KEPT_BYTES, connect
+
+    conn = connect(tmp_path / "x.db", create=True, page_size=page_size)
+    conn.execute("CREATE TABLE t(x)")
+    conn.close()
+    conn = connect(tmp_path / "x.db")
+    pages = conn.execute("PRAGMA wal_autocheckpoint").fetchall()[0][0]
+    assert pages * page_size == WAL_CHECKPOINT_BYTES
+    assert conn.execute("PRAGMA journal_size_limit").fetchall()[0][0] == WAL_KEPT_BYTES
+    conn.close()
