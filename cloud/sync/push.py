@@ -510,12 +510,12 @@ class _Apply:
                     "INSERT INTO _versions(id, version, deleted, at) "
                     f"SELECT j.id, max(j.seq), t.id IS NULL, ?1 FROM _journal j "
                     f"LEFT JOIN {table} t ON t.id = j.id WHERE j.seq > ?2 AND j.entity = ?3 "
-                    f"AND j.id IN (SELECT value FROM {IDS.replace('?', '?4')}) GROUP BY j.id "
+                    "AND j.id IN (SELECT value FROM json_each(?4)) GROUP BY j.id "
                     "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
                     "deleted = excluded.deleted, at = excluded.at RETURNING id, version",
                     (now, before, name, json_ids(others))))
             if len(others) < len(objs):
-                leave = (f"AND j.id NOT IN (SELECT value FROM {IDS.replace('?', '?4')}) "
+                leave = ("AND j.id NOT IN (SELECT value FROM json_each(?4)) "
                          if others else "AND ?4 IS NULL ")
                 stamped.update(conn.execute(  # GROUP BY hands them over in key order
                     "INSERT INTO _versions(id, version, deleted, at) "
