@@ -28,8 +28,9 @@ def upsert_objects(
     compiles the update triggers too, whose time stamp gives every row it writes, new ones
     included, a statement journal (core/ddl.py says why that costs). Probing first cost less
     than that for new objects (7.7 against 9.4 us each) and little for existing ones, for
-    which an upsert measured faster than an UPDATE by id. Ids in `known_new` the caller knows are
-    in no table (it probed them already in this transaction): they are not probed again.
+    which an upsert measured faster than an UPDATE by id. Ids in `known_new` are taken as new
+    without a probe (the caller looked them up already, or is ready for the plain INSERT to
+    fail with a constraint error if one is there after all, as the cloud's push is).
     """
     if not objects:
         return
