@@ -227,30 +227,21 @@ class _Apply:
             current, versions = self._current(incoming)
             fresh = self._fresh([ch for ch in maybe
                                  if ch.id not in current and ch.id not in versions])
-        created, writes, new = self.created, self.writes, self.new
-        answered = self.applied if self.compact else None
-        last = ""  # the entity of the object before, and its writes
-        into: dict[str, dict[str, Any] | None] = {}
         for ch in incoming:
             oid = ch.id
             refs = fresh.get(oid)
             if refs is not None:
-                if not refs or all(r in created for r in refs):
+                if not refs or all(r in self.created for r in refs):
                     e = ch.entity
                     if not e.shared:  # a shared catalog is carried everywhere
                         reason = self.scope.refusal(e, self._org(e, oid, ch.fields or {}))
                         if reason is not None:
                             self._reject(ch, reason)
                             continue
-                    if e.name != last:
-                        last, into = e.name, writes.setdefault(e.name, {})
-                    into[oid] = ch.fields
-                    created.add((last, oid))
-                    new.add(oid)
-                    if answered is not None:
-                        answered.append(oid)
-                    else:
-                        self._applied(oid)
+                    self.writes.setdefault(e.name, {})[oid] = ch.fields
+                    self.created.add((e.name, oid))
+                    self.new.add(oid)
+                    self._applied(oid)
                     continue
                 if trusting:  # refers to what is not here: the careful way, looked up alone
                     one, v = self._current([ch])
@@ -505,6 +496,7 @@ class _Apply:
         for name, objs in self.writes.items():
             table = q(self.store.schema.entity(name).table)
             others = [oid for oid in objs if oid not in self.new]
+            listed = json_ids(others) if others else None
             if others:
                 stamped.update(conn.execute(
                     "INSERT INTO _versions(id, version, deleted, at) "
@@ -513,7 +505,7 @@ class _Apply:
                     "AND j.id IN (SELECT value FROM json_each(?4)) GROUP BY j.id "
                     "ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
                     "deleted = excluded.deleted, at = excluded.at RETURNING id, version",
-                    (now, before, name, json_ids(others))))
+                    (now, before, name, listed)))
             if len(others) < len(objs):
                 leave = ("AND j.id NOT IN (SELECT value FROM json_each(?4)) "
                          if others else "AND ?4 IS NULL ")
@@ -522,5 +514,5 @@ class _Apply:
                     "SELECT j.id, max(j.seq), 0, ?1 FROM _journal j "
                     f"WHERE j.seq > ?2 AND j.entity = ?3 {leave}GROUP BY j.id "
                     "RETURNING id, version",
-                    (now, before, name, json_ids(others) if others else None)))
+                    (now, before, name, listed)))
         return stamped

@@ -224,14 +224,16 @@ def _trim(store: Store, box: Outbox, ids: list[str]) -> None:
     """
     if not ids:
         return
+    acked: str | None = None  # the ids as json_each reads them, made when a query needs them
     if (box.rows is not None and len(set(ids)) == len(box.heads)
             and store.scalar("SELECT count(*) FROM _journal WHERE seq <= ?",
                              (box.window,)) == box.rows):
         store.conn.execute("DELETE FROM _journal WHERE seq <= ?", (box.window,))
     else:
+        acked = json_ids(ids)
         store.conn.execute(
             f"DELETE FROM _journal WHERE seq <= ? AND id IN (SELECT value FROM {IDS})",
-            (box.window, json_ids(ids)))
+            (box.window, acked))
     if store.scalar("SELECT EXISTS(SELECT 1 FROM _rejected)"):  # else the IN list costs alone
         store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT value FROM {IDS})",
-                           (json_ids(ids),))
+                           (acked or json_ids(ids),))
