@@ -11,6 +11,7 @@ import math
 import re
 import uuid
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from core.errors import ValidationError
@@ -186,6 +187,52 @@ def whole_and_valid(entity: Entity, fields: Any) -> bool:
 
 
 _ABSENT = object()
+
+
+def all_whole_and_valid(entity: Entity, many: list[Any]) -> bool:
+    """Whether `whole_and_valid(entity, fields)` holds for every one of `many`, found a column
+    at a time: a batch of objects of one entity, checked by the types present in each field
+    rather than value by value (about a sixth of the time). False only says "ask each one";
+    an entity with tabular sections is always asked each one."""
+    names = [f.name for f in entity.fields]
+    if entity.sections or not names or not many:
+        return not many
+    if set(map(type, many)) != {dict} or set(map(len, many)) != {len(names)}:
+        return False
+    try:
+        rows = list(map(itemgetter(*names), many))
+    except KeyError:
+        return False
+    columns = list(zip(*rows, strict=True)) if len(names) > 1 else [rows]
+    return all(_valid_column(f, list(col)) for f, col in zip(entity.fields, columns, strict=True))
+
+
+_NONE = type(None)
+
+
+def _valid_column(f: Field, values: list[Any]) -> bool:
+    """Whether `valid_value(f, v)` holds for every v, and no v is None if `f` is required."""
+    types = set(map(type, values))
+    if _NONE in types:
+        if f.required:
+            return False
+        values = [v for v in values if v is not None]
+        types.discard(_NONE)
+    if not values:
+        return True
+    t = f.type
+    if t == "string":
+        return types == {str} and (f.max_length is None or max(map(len, values)) <= f.max_length)
+    if t == "ref":
+        return types == {str} and all_canonical(values)
+    if t == "boolean":
+        return types == {bool}
+    if t == "integer" or (t == "number" and types == {int}):
+        return types == {int} and min(values) in _INT64 and max(values) in _INT64
+    if t == "number" and types <= {int, float}:
+        return all(map(math.isfinite, values)) and all(
+            v in _INT64 for v in values if type(v) is int)
+    return all(valid_value(f, v) for v in values)
 
 
 def references(entity: Entity, fields: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -7,12 +7,12 @@ workstation never heard the answer) gets the same answer and changes nothing.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import apsw
 import orjson
 
+from cloud.sync.incoming import MAX_CHANGES, Incoming, Parsed, parse_changes
 from cloud.sync.nodes import check_position
 from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
@@ -20,21 +20,13 @@ from cloud.sync.tokens import SyncIdentity
 from core.apply import delete_objects, found_ids, stamp_origin_since, upsert_objects
 from core.db import IDS, json_ids
 from core.ddl import q
-from core.errors import Conflict, OutpostError, ValidationError
+from core.errors import Conflict, ValidationError
 from core.filters import Scope
 from core.merge import Version, merge
-from core.objects import CANONICAL_ID as _CANONICAL_ID
-from core.objects import (
-    all_canonical,
-    check_id,
-    coerce_fields,
-    references,
-    whole_and_valid,
-)
-from core.schema import Entity, Schema
+from core.objects import check_id, coerce_fields, references
+from core.schema import Entity
 from core.store import Store
 
-MAX_CHANGES = 10000  # a batch's changes; pushes of 10,000 commit half as often as of 5,000
 IN_FLIGHT = 2  # batches a workstation may send before the first is answered, each naming the
 # one before it (`after`): the cloud reads the next while it writes the first
 
@@ -43,33 +35,6 @@ class OutOfOrder(Conflict):
     """The batch named as this one's predecessor has not been applied: send that one first."""
 
     code = "out_of_order"
-
-
-@dataclass(slots=True)
-class Incoming:
-    entity: Entity
-    id: str
-    fields: dict[str, Any] | None  # None: a delete
-    base: int
-    at: float | None
-    whole: bool  # a put of every field, each valid as it is (core.objects.whole_and_valid)
-
-
-@dataclass
-class Parsed:
-    """A batch's changes read and checked against the schema alone: done before taking the
-    tenant's writer, so that it overlaps the writing of the batch before. An error is kept,
-    not raised, so that a batch already answered still gets its stored answer."""
-
-    changes: list[Incoming]
-    error: ValidationError | None = None
-
-
-def parse_changes(schema: Schema, changes: Any) -> Parsed:
-    try:
-        return Parsed(_parse(schema, changes))
-    except ValidationError as exc:
-        return Parsed([], exc)
 
 
 def apply_push(
@@ -137,58 +102,6 @@ def _batch_id(value: Any, *, what: str = "batch") -> str:
         raise ValidationError(f"'{what}' must be a UUID naming a batch") from None
 
 
-def _parse(schema: Schema, changes: Any) -> list[Incoming]:
-    if not isinstance(changes, list):
-        raise ValidationError("'changes' must be a list")
-    if len(changes) > MAX_CHANGES:
-        raise ValidationError(f"a batch holds at most {MAX_CHANGES} changes")
-    entities = schema.entities
-    out: list[Incoming] = []
-    seen: set[str] = set()
-    canonical = _all_canonical(changes)
-    for i, ch in enumerate(changes):
-        if not isinstance(ch, dict):
-            raise ValidationError(f"changes[{i}] must be an object")
-        name, op = ch.get("entity"), ch.get("op")
-        oid: Any = ch.get("id")
-        base, at, fields = ch.get("base", 0), ch.get("at"), ch.get("fields")
-        entity = entities.get(name) if isinstance(name, str) else None
-        if entity is None:
-            try:
-                entity = schema.entity(str(name))
-            except OutpostError as exc:
-                raise ValidationError(f"changes[{i}]: {exc.message}") from None
-        if not canonical and not (isinstance(oid, str) and _CANONICAL_ID.fullmatch(oid)):
-            oid = check_id(oid, what=f"changes[{i}].id")
-        if oid in seen:
-            raise ValidationError(f"changes[{i}]: object {oid} appears twice in the batch")
-        seen.add(oid)
-        if op == "put":
-            if not isinstance(fields, dict):
-                raise ValidationError(f"changes[{i}].fields must be an object")
-        elif op == "delete":
-            fields = None
-        else:
-            raise ValidationError(f"changes[{i}].op must be 'put' or 'delete'")
-        if type(base) is not int or base < 0:
-            raise ValidationError(f"changes[{i}].base must be a non-negative integer")
-        if at is not None:
-            if isinstance(at, bool) or not isinstance(at, (int, float)):
-                raise ValidationError(f"changes[{i}].at must be a number")
-            at = float(at)
-        out.append(Incoming(entity, oid, fields, base, at,
-                            fields is not None and whole_and_valid(entity, fields)))
-    return out
-
-
-def _all_canonical(changes: list[Any]) -> bool:
-    """Whether every change is an object whose id is a canonical UUID."""
-    try:
-        return all_canonical([ch["id"] for ch in changes])
-    except (TypeError, KeyError):
-        return False
-
-
 class _Apply:
     """One batch inside its transaction: decide each object, then write in bulk.
 
@@ -252,6 +165,9 @@ class _Apply:
                 self._reject(ch, f"id {ch.id} belongs to a {cur['entity']} object")
                 continue
             self._decide(ch, cur, versions.get(ch.id))
+        return self._write_and_answer()
+
+    def _write_and_answer(self) -> dict[str, Any]:
         before = self.store.head()
         self._write()
         stamped = self._stamp(before)

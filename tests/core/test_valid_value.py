@@ -12,12 +12,13 @@ from core.errors import ValidationError
 from core.objects import (
     CANONICAL_ID,
     all_canonical,
+    all_whole_and_valid,
     coerce_fields,
     coerce_value,
     valid_value,
     whole_and_valid,
 )
-from core.schema import Field, default_schema
+from core.schema import Entity, Field, default_schema
 
 SCHEMA = default_schema()
 TYPES = ("string", "integer", "number", "boolean", "date", "ref")
@@ -111,3 +112,39 @@ near_ids = st.one_of(
 def test_all_canonical_agrees_with_the_canonical_pattern_id_by_id(ids: list[Any]) -> None:
     expected = all(isinstance(i, str) and CANONICAL_ID.fullmatch(i) is not None for i in ids)
     assert all_canonical(ids) == expected
+
+
+def _good(f: Field) -> st.SearchStrategy[Any]:
+    """Values `f` takes, mostly: the column check should meet valid batches as well as bad."""
+    good = {
+        "string": st.text(max_size=(f.max_length or 8) + 1), "integer": st.integers(-5, 5),
+        "number": st.one_of(st.integers(-(2**64), 2**64), st.floats()), "boolean": st.booleans(),
+        "date": st.dates().map(lambda d: d.isoformat()), "ref": st.uuids().map(str),
+    }[f.type]
+    return st.one_of(good, st.none()) if not f.required else good
+
+
+@st.composite
+def _objects_of(draw: st.DrawFn, entity: Entity) -> dict[str, Any]:
+    fields = {f.name: draw(st.one_of(_good(f), _good(f), _good(f), values)) for f in entity.fields}
+    fields.update({s.name: [] for s in entity.sections})
+    if draw(st.integers(0, 9)) == 0:
+        fields.pop(draw(st.sampled_from(sorted(fields))))
+    if draw(st.integers(0, 9)) == 0:
+        fields["colour"] = "red"
+    return fields
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=st.data(), name=st.sampled_from(["counterparties", "items", "payments",
+                                              "organizations", "sales_invoices"]))
+def test_the_column_check_agrees_with_whole_and_valid_object_by_object(
+    data: st.DataObject, name: str
+) -> None:
+    entity = SCHEMA.entity(name)
+    many = data.draw(st.lists(_objects_of(entity), min_size=1, max_size=4))
+    each = all(whole_and_valid(entity, f) for f in many)
+    if entity.sections:  # objects with lines are always checked one by one
+        assert not all_whole_and_valid(entity, many)
+    else:
+        assert all_whole_and_valid(entity, many) == each
