@@ -825,3 +825,57 @@ def test_an_object_said_to_be_new_that_the_cloud_holds_is_decided_the_careful_wa
     assert site.store.get("counterparties", gone) is None
     assert [c["id"] for c in cloud_conflicts(site, a)] == [gone]
     assert site.store.count("counterparties") == counterparties + 3
+
+
+def test_every_kind_of_new_batch_is_answered_with_the_versions_the_cloud_keeps(
+    site: Site,
+) -> None:
+    """A batch of new objects of one entity is applied as one, and its versions read straight
+    from the journal when each object wrote one journal row; numbering, lines and mixed
+    entities write more rows, or need a step per object. Every way, an applied object's
+    version in the answer is the one the cloud keeps: its newest journal row."""
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    a = site.add("depot", orgs=[org])
+    token = a.ws.credentials.load()
+    url = f"{site.cloud.url}/api/v1/tenants/{site.tenant}/sync/push"
+
+    def put(entity: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return {"entity": entity, "id": str(uuid.uuid4()), "op": "put", "base": 0, "at": None,
+                "fields": fields}
+
+    def counterparty(code: str | None) -> dict[str, Any]:
+        return put("counterparties", {"code": code, "name": f"Made as {code}", "tax_id": None})
+
+    def sale(number: str, org: str, qty: float) -> dict[str, Any]:
+        return put("sales_invoices", {"number": number, "posted": False,
+                                      **invoice(org, cp, item, qty)})
+
+    other = site.orgs[1]
+    kinds = {
+        "coded": [counterparty(f"D-{i}") for i in range(5)],
+        "numbered": [counterparty(None) for _ in range(5)],
+        "with lines": [sale(f"D-{i}", org, i) for i in range(1, 4)],
+        "mixed": [counterparty("D-9"),
+                  put("items", {"code": "I-1", "name": "Nut", "unit": "pcs", "price": 1})],
+        "one refused": [sale("D-7", org, 1), sale("D-8", other, 1)],
+        "empty": [],
+    }
+    for kind, changes in kinds.items():
+        body = {"batch": str(uuid.uuid4()), "cursor": a.cursor(), "compact": True,
+                "changes": changes}
+        r = requests.post(url, json=body, headers={"Authorization": f"Bearer {token}"},
+                          timeout=30)
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        refused = {x["id"] for x in answer["results"] if x["status"] == "rejected"}
+        assert len(refused) == (1 if kind == "one refused" else 0), (kind, answer["results"])
+        assert answer["applied"] == [c["id"] for c in changes if c["id"] not in refused], kind
+        kept = [site.store.require(c["entity"], c["id"])["version"]
+                for c in changes if c["id"] not in refused]
+        newest = [site.store.scalar("SELECT max(seq) FROM _journal WHERE id = ?", (oid,))
+                  for oid in answer["applied"]]
+        assert answer["versions"] == kept == newest, kind
+    numbered = [site.store.require("counterparties", c["id"])["fields"]["code"]
+                for c in kinds["numbered"]]
+    assert all(numbered) and len(set(numbered)) == 5
