@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import repeat
@@ -35,6 +36,15 @@ class Outbox:
     heads: list[Head]  # (id, entity, op) of each change, in order
     window: int  # the last journal row the batch's window read: what an answer trims
     rows: int | None  # the journal rows in the window of the objects sent (None: not known)
+
+    @cached_property
+    def ids(self) -> frozenset[str]:
+        """The batch's objects: left out of the batches read while it is in flight."""
+        return frozenset([h[0] for h in self.heads])
+
+    @cached_property
+    def deleted(self) -> frozenset[str]:
+        return frozenset([h[0] for h in self.heads if h[2] == "delete"])
 
     @cached_property
     def changes(self) -> dict[str, dict[str, Any]]:
@@ -88,7 +98,7 @@ def prepare(store: Store, limit: int, *, after: Sequence[Outbox] = ()) -> Outbox
             out = outgoing_window(store, limit)
         else:
             out = outgoing_window(store, limit, after=after[-1].window,
-                                  leave_out={h[0] for b in after for h in b.heads})
+                                  leave_out=[b.ids for b in after])
         if not out.heads:
             return None
         batch = Outbox(str(uuid.uuid4()), upto, out.body, out.heads, out.upto, out.rows)
@@ -101,15 +111,16 @@ def prepare(store: Store, limit: int, *, after: Sequence[Outbox] = ()) -> Outbox
 
 def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
     """Record the cloud's answer to `box`: versions, merged results, refusals, conflicts."""
-    sent = {h[0]: h for h in box.heads}
+    results = answer.get("results") or []
+    sent = {h[0]: h for h in box.heads} if results else {}  # a compact answer's all by id
     out = Recorded()
     with store.write():
         before = store.head()
-        newer = _changed_since(store, box.upto, list(sent))
+        newer = _changed_since(store, box.upto, box.ids)
         versions: list[tuple[str, int, bool, float | None]] = []
         trim: list[str] = []
         last: dict[str, int] | None = None  # newest journal row of each object in the batch
-        for r in answer.get("results") or []:
+        for r in results:
             oid = r.get("id")
             ch = sent.get(oid) if isinstance(oid, str) else None
             if ch is None:
@@ -152,14 +163,14 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
         numbers = answer.get("versions") or []
         if len(applied) != len(numbers) or not set(map(type, numbers)) <= {int}:
             raise SyncError("the cloud's answer names applied objects without their versions")
-        gone = {h[0] for h in box.heads if h[2] == "delete"}
-        if sent.keys() >= set(applied) and gone.isdisjoint(applied):  # the common case, in bulk
+        gone = box.deleted
+        if box.ids.issuperset(applied) and gone.isdisjoint(applied):  # the common case, in bulk
             trim.extend(applied)
             versions.extend(zip(applied, numbers, repeat(False), repeat(None)))
             out.pushed += len(applied)
         else:
             for oid, version in zip(applied, numbers, strict=True):
-                if oid in sent:
+                if oid in box.ids:
                     trim.append(oid)
                     versions.append((oid, version, oid in gone, None))
                     out.pushed += 1
@@ -205,10 +216,9 @@ def _rebase(store: Store, entity: Entity, oid: str, sent: dict[str, Any],
     return True
 
 
-def _changed_since(store: Store, upto: int, ids: list[str]) -> set[str]:
-    wanted = set(ids)
+def _changed_since(store: Store, upto: int, ids: AbstractSet[str]) -> set[str]:
     return {r[0] for r in store.conn.execute("SELECT id FROM _journal WHERE seq > ?", (upto,))
-            if r[0] in wanted}
+            if r[0] in ids}
 
 
 def _trim(store: Store, box: Outbox, ids: list[str]) -> None:

@@ -43,7 +43,7 @@ def test_changes_come_in_the_order_objects_began(store: Store, refs: Refs) -> No
 
 
 def test_objects_in_flight_stay_out(store: Store, refs: Refs) -> None:
-    ids = {c["id"] for c in sent(store, leave_out=[refs.item])}
+    ids = {c["id"] for c in sent(store, leave_out=[{refs.item}])}
     assert refs.item not in ids and refs.counterparty in ids
 
 
