@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sync throughput over loopback HTTP, against the raw local upsert of the same objects.
 
-    .venv/bin/python scripts/bench_sync.py [--objects 100000] [--rounds 50]
+    .venv/bin/python scripts/bench_sync.py [--objects 100000] [--rounds 50] [--repeat 3]
 
 Runs a real `outpost-cloud serve`, a workstation installed from a real bundle, and measures in
 one run (the machine is shared and noisy, so ratios matter more than seconds):
@@ -11,6 +11,10 @@ one run (the machine is shared and noisy, so ratios matter more than seconds):
   raw    the same N objects upserted straight into a copy of the local database taken just
          before (so they are new to it, as they were to the sync): the floor
   noop   a sync with nothing to do, in process, median of --rounds
+Pull and push each run --repeat times from the same saved state (the cloud's data and the
+home put back, the server restarted), each followed at once by its raw upsert; each round's
+figures print, then the medians, the ratio being the median of the rounds' own ratios (so a
+machine slowing down between rounds does not move it).
 For pull and push it also prints the sync's own time as the child reports it (`seconds` in
 `outpost sync --json`): the same sync without the program's start and exit (Python and its
 imports, SQLite's checkpoint when the last connection closes), which is what each sync of the
@@ -32,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,7 +102,7 @@ def timed_sync(home: Path, scratch: Path) -> tuple[float, float, str]:
 
 def snapshot(db: Path, scratch: Path) -> Path:
     """A copy of the local database as it is now: the raw upsert starts where the sync did."""
-    copy = scratch / "raw.db"
+    copy = scratch / "before.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(copy) + suffix).unlink(missing_ok=True)
     src = Store.open(db)
@@ -106,7 +111,12 @@ def snapshot(db: Path, scratch: Path) -> Path:
     return copy
 
 
-def raw_upsert(copy: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
+def raw_upsert(before: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
+    """The floor: `objs` upserted straight into a fresh copy of `before`, in one transaction."""
+    copy = before.with_name("raw.db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(copy) + suffix).unlink(missing_ok=True)
+    shutil.copyfile(before, copy)
     store = Store.open(copy)
     e = store.schema.entity("counterparties")
     t = time.perf_counter()
@@ -117,10 +127,67 @@ def raw_upsert(copy: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
     return took
 
 
+@dataclass
+class Round:
+    wall: float  # the `outpost sync` child, start to exit
+    own: float  # the sync as the child reports it, without the program's start and exit
+    raw: float  # the raw upsert of the same objects, right after
+    peak_mb: float
+
+
+class Saved:
+    """The cloud's data and the workstation's home as they were, put back before each round:
+    every round of a phase syncs the same changes from the same state."""
+
+    def __init__(self, server: CloudServer, home: Path, scratch: Path, name: str) -> None:
+        self.server, self.home = server, home
+        self.dir = scratch / name
+        server.stop()  # closes the cloud's databases: the copy is whole
+        for part in (server.data, home):
+            shutil.copytree(part, self.dir / part.name)
+        server.start()
+
+    def restore(self) -> None:
+        self.server.stop()
+        for part in (self.server.data, self.home):
+            shutil.rmtree(part)
+            shutil.copytree(self.dir / part.name, part)
+        self.server.start()
+
+
+def phase(saved: Saved, before: Path, objs: list[tuple[str, dict[str, object]]], repeat: int,
+          scratch: Path) -> list[Round]:
+    """`repeat` rounds of one sync and its floor, taken in turn, from the same saved state."""
+    rounds = []
+    for i in range(repeat):
+        if i:
+            saved.restore()
+        wall, peak, out = timed_sync(saved.home, scratch)
+        own = float(json.loads(out)["seconds"])
+        rounds.append(Round(wall, own, raw_upsert(before, objs), peak))
+    return rounds
+
+
+def report(name: str, n: int, rounds: list[Round]) -> None:
+    """Each round's figures, then the medians: a ratio pairs a sync with the floor taken right
+    after it, so the machine's drift between rounds cancels out of it."""
+    med = statistics.median
+    for i, r in enumerate(rounds, 1):
+        print(f"  {name} round {i}: {r.wall:5.2f} s (own {r.own:5.2f} s), raw upsert "
+              f"{r.raw:5.2f} s, ratio {r.wall / r.raw:5.2f}x (own {r.own / r.raw:5.2f}x)")
+    wall, own = med(r.wall for r in rounds), med(r.own for r in rounds)
+    print(f"{name:6s} {wall:7.2f} s  {n / wall:9.0f} obj/s  raw upsert "
+          f"{med(r.raw for r in rounds):6.2f} s  ratio {med(r.wall / r.raw for r in rounds):5.2f}x "
+          f"(target <= 4x, >= 40000 obj/s)")
+    print(f"  {name} without the program's start and exit: {own:5.2f} s {n / own:9.0f} obj/s  "
+          f"ratio {med(r.own / r.raw for r in rounds):5.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--objects", type=int, default=100_000)
-    ap.add_argument("--rounds", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=50, help="no-op syncs timed")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds of the pull and of the push")
     args = ap.parse_args()
     n = args.objects
     compile_project()
@@ -144,9 +211,8 @@ def main() -> None:
                 store.put_row("counterparties", fields, id=oid)
         store.close()
         before = snapshot(home.database, scratch)
-        pull_s, pull_mb, out = timed_sync(home.root, scratch)
-        pull_own = float(json.loads(out)["seconds"])
-        raw_pull = raw_upsert(before, objs)
+        pulls = phase(Saved(server, home.root, scratch, "before-pull"), before, objs,
+                      args.repeat, scratch)
 
         before = snapshot(home.database, scratch)
         local = Store.open(home.database)
@@ -158,9 +224,8 @@ def main() -> None:
                 [(oid, f["code"], f["name"], f["tax_id"]) for oid, f in mine],
             )
         local.close()
-        push_s, push_mb, out = timed_sync(home.root, scratch)
-        push_own = float(json.loads(out)["seconds"])
-        raw_push = raw_upsert(before, mine)
+        pushes = phase(Saved(server, home.root, scratch, "before-push"), before, mine,
+                       args.repeat, scratch)
 
         ws = Workstation(home)
         ws.sync()
@@ -173,17 +238,12 @@ def main() -> None:
         ws.close()
         noop = statistics.median(times) * 1000
 
-        print(f"objects                {n}")
-        print(f"pull   {pull_s:7.2f} s  {n / pull_s:9.0f} obj/s  raw upsert {raw_pull:6.2f} s  "
-              f"ratio {pull_s / raw_pull:5.2f}x (target <= 4x, >= 40000 obj/s)")
-        print(f"push   {push_s:7.2f} s  {n / push_s:9.0f} obj/s  raw upsert {raw_push:6.2f} s  "
-              f"ratio {push_s / raw_push:5.2f}x (target <= 4x, >= 40000 obj/s)")
-        for name, own, raw in (("pull", pull_own, raw_pull), ("push", push_own, raw_push)):
-            print(f"  {name} without the program's start and exit: {own:5.2f} s "
-                  f"{n / own:9.0f} obj/s  ratio {own / raw:5.2f}x")
+        print(f"objects                {n}, {args.repeat} rounds of each sync")
+        report("pull", n, pulls)
+        report("push", n, pushes)
         print(f"noop   median {noop:6.2f} ms over {args.rounds} syncs (target < 10 ms)")
-        print(f"memory client peak RSS: pull {pull_mb:.0f} MB, push {push_mb:.0f} MB "
-              f"(target < 150 MB)")
+        print(f"memory client peak RSS: pull {max(r.peak_mb for r in pulls):.0f} MB, push "
+              f"{max(r.peak_mb for r in pushes):.0f} MB (target < 150 MB)")
     finally:
         if server:
             server.stop()
