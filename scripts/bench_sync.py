@@ -111,12 +111,19 @@ def snapshot(db: Path, scratch: Path) -> Path:
     return copy
 
 
-def raw_upsert(before: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
-    """The floor: `objs` upserted straight into a fresh copy of `before`, in one transaction."""
+def fresh_copy(before: Path) -> Path:
+    """A copy of `before` for one raw upsert. Made before the round's sync, so that the
+    kernel has written the copy out by the time the raw upsert runs on it."""
     copy = before.with_name("raw.db")
     for suffix in ("", "-wal", "-shm"):
         Path(str(copy) + suffix).unlink(missing_ok=True)
     shutil.copyfile(before, copy)
+    return copy
+
+
+def raw_upsert(copy: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
+    """The floor: `objs` upserted straight into `copy` (a database as the sync found it), in
+    one transaction."""
     store = Store.open(copy)
     e = store.schema.entity("counterparties")
     t = time.perf_counter()
@@ -162,9 +169,10 @@ def phase(saved: Saved, before: Path, objs: list[tuple[str, dict[str, object]]],
     for i in range(repeat):
         if i:
             saved.restore()
+        copy = fresh_copy(before)
         wall, peak, out = timed_sync(saved.home, scratch)
         own = float(json.loads(out)["seconds"])
-        rounds.append(Round(wall, own, raw_upsert(before, objs), peak))
+        rounds.append(Round(wall, own, raw_upsert(copy, objs), peak))
     return rounds
 
 
@@ -216,8 +224,9 @@ def main() -> None:
 
         before = snapshot(home.database, scratch)
         local = Store.open(home.database)
-        mine = [(str(uuid.uuid4()), {"code": f"W-{i:07d}", "name": f"Local customer {i}",
-                                     "tax_id": None}) for i in range(n)]
+        mine: list[tuple[str, dict[str, object]]] = [
+            (str(uuid.uuid4()), {"code": f"W-{i:07d}", "name": f"Local customer {i}",
+                                 "tax_id": None}) for i in range(n)]
         with local.write():
             local.conn.executemany(
                 "INSERT INTO counterparties(id, code, name, tax_id) VALUES (?, ?, ?, ?)",
