@@ -70,7 +70,10 @@ def _parse_alike(schema: Schema, changes: list[Any]) -> list[Incoming] | None:
         return None
     names, ids, ops, bases, ats, fields = (list(c) for c in zip(*rows, strict=True))
     entities = schema.entities
-    if (set(map(type, names)) != {str} or not entities.keys() >= set(names)
+    if set(map(type, names)) != {str}:
+        return None
+    kinds = set(names)
+    if (not entities.keys() >= kinds
             or ops.count("put") != len(ops) or set(map(type, fields)) != {dict}
             or set(map(type, bases)) != {int} or min(bases) < 0
             or not all_canonical(ids) or len(set(ids)) != len(ids)):
@@ -80,8 +83,7 @@ def _parse_alike(schema: Schema, changes: list[Any]) -> list[Incoming] | None:
         return None
     if int in at_types:
         ats = [None if a is None else float(a) for a in ats]
-    whole: list[bool] = []
-    if len(set(names)) == 1:
+    if len(kinds) == 1:
         whole = _whole(entities[names[0]], fields)
     else:
         by_entity: dict[str, list[int]] = {}

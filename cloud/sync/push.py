@@ -156,7 +156,7 @@ class _Apply:
                     self.writes.setdefault(e.name, {})[oid] = ch.fields
                     self.created.add((e.name, oid))
                     self.new.add(oid)
-                    self._applied(oid)
+                    self._applied([oid])
                     continue
                 if trusting:  # refers to what is not here: the careful way, looked up alone
                     one, v = self._current([ch])
@@ -183,10 +183,7 @@ class _Apply:
         ids = [ch.id for ch in incoming]
         self.writes[e.name] = dict(zip(ids, [ch.fields for ch in incoming], strict=True))
         self.new.update(ids)
-        if self.compact:
-            self.applied.extend(ids)
-        else:
-            self.results.extend({"id": oid, "status": "applied", "write": True} for oid in ids)
+        self._applied(ids)
         return True
 
     def _write_and_answer(self) -> dict[str, Any]:
@@ -203,11 +200,11 @@ class _Apply:
             answer["versions"] = [stamped.get(oid, 0) for oid in self.applied]
         return answer
 
-    def _applied(self, oid: str) -> None:
+    def _applied(self, ids: list[str]) -> None:
         if self.compact:
-            self.applied.append(oid)
+            self.applied.extend(ids)
         else:
-            self.results.append({"id": oid, "status": "applied", "write": True})
+            self.results.extend({"id": oid, "status": "applied", "write": True} for oid in ids)
 
     def _current(
         self, incoming: list[Incoming]
@@ -286,7 +283,7 @@ class _Apply:
         # horizon: that is a delete against this change, settled below, never a creation.
         if cur_version == ch.base or (cur is None and cur_version == 0 and ch.base == 0):
             self._write_object(ch, fields, cur, cur_version)
-            self._applied(ch.id)
+            self._applied([ch.id])
             return
         if self._replayed(ch.id, fields, ch.base):
             self._send_back(ch, cur, cur_version, "superseded")
