@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from core.store import Store
+from core.wal import WalFlusher
 from daemon.sync import push
 from daemon.sync.client import CloudClient
 from daemon.sync.errors import MustRefresh, OutOfOrder, SyncError
@@ -68,8 +69,9 @@ def run_sync(
     try:
         while True:
             try:
-                _push_all(store, client, result, progress, should_stop)
-                _pull_all(store, client, result, progress, should_stop)
+                with WalFlusher(store.path) as wal:  # the WAL written out as batches commit
+                    _push_all(store, client, result, progress, should_stop, wal)
+                    _pull_all(store, client, result, progress, should_stop, wal)
                 break
             except MustRefresh:
                 refreshes += 1
@@ -85,7 +87,7 @@ def run_sync(
 
 def _push_all(
     store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
-    should_stop: Callable[[], bool],
+    should_stop: Callable[[], bool], wal: WalFlusher,
 ) -> None:
     """Push until the journal has nothing more to send, keeping the cloud busy.
 
@@ -125,6 +127,7 @@ def _push_all(
                 flight.append((ahead, send(ahead, flight[-1][0].batch_id if flight else None)))
                 ahead = None
             rec = push.record(store, box, answer)
+            wal.poke()
             result.pushed += rec.pushed
             result.rejected += rec.rejected
             result.conflicts += rec.conflicts
@@ -166,7 +169,7 @@ def _stated_limit(answer: dict[str, Any], cap: int) -> int:
 
 def _pull_all(
     store: Store, client: CloudClient, result: SyncResult, progress: Progress | None,
-    should_stop: Callable[[], bool],
+    should_stop: Callable[[], bool], wal: WalFlusher,
 ) -> None:
     """Pull pages until the cloud has no more, fetching the next page while applying this one.
 
@@ -194,7 +197,10 @@ def _pull_all(
                 ahead = pool.submit(client.pull, int(page["cursor"]), limit,
                                     confirmed=committed)
                 told = committed
-            result.pulled += apply_page(store, page)
+            written = apply_page(store, page)
+            if written:
+                wal.poke()
+            result.pulled += written
             committed = int(page["cursor"])
             if progress:
                 progress("pull", result.pulled)
