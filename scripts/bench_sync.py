@@ -9,12 +9,14 @@ one run (the machine is shared and noisy, so ratios matter more than seconds):
          time, and its peak memory)
   push   N objects written locally (raw SQL into the infobase), sent by `outpost sync`
   raw    the same N objects upserted straight into a copy of the local database taken just
-         before (so they are new to it, as they were to the sync): the floor
+         before (so they are new to it, as they were to the sync): the floor, run once just
+         before the sync and once just after, the two averaged
   noop   a sync with nothing to do, in process, median of --rounds
 Pull and push each run --repeat times from the same saved state (the cloud's data and the
-home put back, the server restarted), each followed at once by its raw upsert; each round's
-figures print, then the medians, the ratio being the median of the rounds' own ratios (so a
-machine slowing down between rounds does not move it).
+home put back, the server restarted), each between two runs of its raw upsert, and nothing
+runs while the kernel still has writes pending from what came before; each round's figures
+print, then the medians, the ratio being the median of the rounds' own ratios (so a machine
+slowing down between rounds does not move it).
 For pull and push it also prints the sync's own time as the child reports it (`seconds` in
 `outpost sync --json`): the same sync without the program's start and exit (Python and its
 imports, SQLite's checkpoint when the last connection closes), which is what each sync of the
@@ -111,14 +113,20 @@ def snapshot(db: Path, scratch: Path) -> Path:
     return copy
 
 
-def fresh_copy(before: Path) -> Path:
-    """A copy of `before` for one raw upsert. Made before the round's sync, so that the
-    kernel has written the copy out by the time the raw upsert runs on it."""
-    copy = before.with_name("raw.db")
+def fresh_copy(before: Path, name: str) -> Path:
+    """A copy of `before` for one raw upsert."""
+    copy = before.with_name(name)
     for suffix in ("", "-wal", "-shm"):
         Path(str(copy) + suffix).unlink(missing_ok=True)
     shutil.copyfile(before, copy)
     return copy
+
+
+def settle() -> None:
+    """Write out everything the round's setup left for the kernel to write (copies of
+    databases, the restored state): written back while a sync or a floor runs, it slowed
+    whichever it met, by up to half."""
+    os.sync()
 
 
 def raw_upsert(copy: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
@@ -138,8 +146,14 @@ def raw_upsert(copy: Path, objs: list[tuple[str, dict[str, object]]]) -> float:
 class Round:
     wall: float  # the `outpost sync` child, start to exit
     own: float  # the sync as the child reports it, without the program's start and exit
-    raw: float  # the raw upsert of the same objects, right after
+    raw_before: float  # the raw upsert of the same objects, just before the sync
+    raw_after: float  # and just after it
     peak_mb: float
+
+    @property
+    def raw(self) -> float:
+        """The floor of the round: the mean of the two."""
+        return (self.raw_before + self.raw_after) / 2
 
 
 class Saved:
@@ -164,25 +178,32 @@ class Saved:
 
 def phase(saved: Saved, before: Path, objs: list[tuple[str, dict[str, object]]], repeat: int,
           scratch: Path) -> list[Round]:
-    """`repeat` rounds of one sync and its floor, taken in turn, from the same saved state."""
+    """`repeat` rounds of one sync between two runs of its floor, from the same saved state:
+    the floor is the mean of the two, so the machine changing speed during the round moves
+    the ratio less."""
     rounds = []
     for i in range(repeat):
         if i:
             saved.restore()
-        copy = fresh_copy(before)
+        first, second = fresh_copy(before, "raw-1.db"), fresh_copy(before, "raw-2.db")
+        settle()
+        raw_before = raw_upsert(first, objs)
+        settle()
         wall, peak, out = timed_sync(saved.home, scratch)
         own = float(json.loads(out)["seconds"])
-        rounds.append(Round(wall, own, raw_upsert(copy, objs), peak))
+        settle()
+        rounds.append(Round(wall, own, raw_before, raw_upsert(second, objs), peak))
     return rounds
 
 
 def report(name: str, n: int, rounds: list[Round]) -> None:
-    """Each round's figures, then the medians: a ratio pairs a sync with the floor taken right
-    after it, so the machine's drift between rounds cancels out of it."""
+    """Each round's figures, then the medians: a ratio pairs a sync with the floors taken
+    around it, so the machine's drift between rounds cancels out of it."""
     med = statistics.median
     for i, r in enumerate(rounds, 1):
         print(f"  {name} round {i}: {r.wall:5.2f} s (own {r.own:5.2f} s), raw upsert "
-              f"{r.raw:5.2f} s, ratio {r.wall / r.raw:5.2f}x (own {r.own / r.raw:5.2f}x)")
+              f"{r.raw:5.2f} s ({r.raw_before:.2f} before, {r.raw_after:.2f} after), ratio "
+              f"{r.wall / r.raw:5.2f}x (own {r.own / r.raw:5.2f}x)")
     wall, own = med(r.wall for r in rounds), med(r.own for r in rounds)
     print(f"{name:6s} {wall:7.2f} s  {n / wall:9.0f} obj/s  raw upsert "
           f"{med(r.raw for r in rounds):6.2f} s  ratio {med(r.wall / r.raw for r in rounds):5.2f}x "
