@@ -9,7 +9,7 @@ change in Python and encoding it cost more than the query that read it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
@@ -19,30 +19,6 @@ from core.ddl import q
 from core.filters import Scope
 from core.schema import Entity, Field
 from core.store import Store
-
-
-def versions_of(store: Store, ids: Iterable[str]) -> dict[str, tuple[int, bool, float | None]]:
-    """(version, deleted, at) recorded for each id that has one."""
-    out: dict[str, tuple[int, bool, float | None]] = {}
-    chunk: list[str] = []
-    for oid in ids:
-        chunk.append(oid)
-        if len(chunk) == 500:
-            out.update(_versions_chunk(store, chunk))
-            chunk = []
-    if chunk:
-        out.update(_versions_chunk(store, chunk))
-    return out
-
-
-def _versions_chunk(store: Store, ids: list[str]) -> dict[str, tuple[int, bool, float | None]]:
-    marks = ", ".join("?" * len(ids))
-    return {
-        r[0]: (int(r[1]), bool(r[2]), r[3])
-        for r in store.conn.execute(
-            f"SELECT id, version, deleted, at FROM _versions WHERE id IN ({marks})", ids
-        )
-    }
 
 
 def pull_window(
