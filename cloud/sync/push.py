@@ -22,7 +22,7 @@ from core.db import IDS, json_ids
 from core.ddl import q
 from core.errors import Conflict, ValidationError
 from core.filters import Scope
-from core.merge import Version, merge
+from core.merge import Outcome, Version, merge
 from core.objects import check_id, coerce_fields, references
 from core.schema import Entity
 from core.store import Store
@@ -289,19 +289,50 @@ class _Apply:
             self._send_back(ch, cur, cur_version, "superseded")
             return
         base = self._base(ch.id, ch.base)
-        out = merge(base, local, remote, self.ident.workstation.priority)
+        priority = self.ident.workstation.priority
+        out = merge(base, local, remote, priority)
+        kept, revived = out.result, None
+        if out.winner == "workstation" and remote.deleted and not local.deleted:
+            revived = self._revive(ch, base, local, remote, priority)
+            if revived is not None:
+                kept = revived.result
         if out.conflicts:
-            self._log_conflict(ch, out.conflicts, out.winner or "cloud", out.loser, out.result)
-        if out.result.fields == cur_fields:
+            self._log_conflict(ch, out.conflicts, out.winner or "cloud", out.loser, kept)
+        if revived is not None and revived.conflicts:
+            self._log_conflict(ch, revived.conflicts, revived.winner or "workstation",
+                               revived.loser, kept)
+        if kept.fields == cur_fields:
             self._send_back(ch, cur, cur_version, "merged")
             return
-        self._write_object(ch, out.result.fields, cur, cur_version)
+        self._write_object(ch, kept.fields, cur, cur_version)
         r: dict[str, Any] = {"id": ch.id, "status": "merged", "write": True,
-                             "op": "delete" if out.result.deleted else "put"}
-        if out.result.fields is not None:
-            r["fields"] = out.result.fields
-            r["org"] = self._org(e, ch.id, out.result.fields)
+                             "op": "delete" if kept.deleted else "put"}
+        if kept.fields is not None:
+            r["fields"] = kept.fields
+            r["org"] = self._org(e, ch.id, kept.fields)
         self.results.append(r)
+
+    def _revive(
+        self, ch: Incoming, base: dict[str, Any] | None, local: Version, remote: Version,
+        priority: str,
+    ) -> Outcome | None:
+        """The workstation's edit won against the cloud's delete: the object comes back as the
+        delete found it, with the edit merged in, so that changes the cloud had accepted
+        before the delete (another workstation's, say) are not dropped unseen. Fields both
+        changed go to the workstation, which won, and the cloud's value is logged as the loser.
+        None: the workstation's version as it is, when the version the delete removed is past
+        the compaction horizon, or would put the object where the workstation may not write."""
+        row: Any = self.store.conn.execute(
+            "SELECT version, body FROM _history WHERE id = ? ORDER BY version DESC LIMIT 1",
+            (ch.id,)).fetchone()
+        if row is None or row[1] is None or int(row[0]) < ch.base:
+            return None
+        out = merge(base, local, Version(orjson.loads(row[1]), remote.at), priority)
+        e = ch.entity
+        if out.result.fields is None or (not e.shared and self.scope.refusal(
+                e, self._org(e, ch.id, out.result.fields)) is not None):
+            return None
+        return out
 
     def _validate(self, ch: Incoming, cur: dict[str, Any] | None) -> dict[str, Any] | None:
         """The pushed fields, complete and checked as the object API checks them."""

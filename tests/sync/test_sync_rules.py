@@ -334,6 +334,54 @@ def test_an_edit_against_a_delete_is_settled_by_priority(site: Site) -> None:
     assert_settled(site, a, b)
 
 
+def test_an_edit_that_wins_against_a_delete_brings_back_what_the_delete_removed(
+    site: Site,
+) -> None:
+    """The cloud accepted a change, then the object was deleted; a workstation that wins
+    against deletes edited another field meanwhile. The object comes back as the delete found
+    it with that edit merged in: the change accepted before the delete is not dropped unseen."""
+    org, other = site.orgs
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    b = site.add("office", priority="workstation")  # carries both organizations
+    site.store.put("sales_invoices", {"total": 9.5}, id=doc)  # accepted, as another's push is
+    site.store.delete("sales_invoices", doc)
+    b.store.put("sales_invoices", {"organization": other}, id=doc)  # moved, offline
+    r = b.synced()
+    assert r.conflicts == 1
+    got = site.store.require("sales_invoices", doc)["fields"]
+    assert (got["organization"], got["total"]) == (other, 9.5)
+    assert b.store.require("sales_invoices", doc)["fields"] == got
+    here = local_conflicts(b)
+    assert here == cloud_conflicts(site, b) and len(here) == 1
+    assert here[0]["winner"] == "workstation"
+    assert here[0]["loser"] == {"op": "delete", "fields": None}
+    assert_settled(site, b)
+
+
+def test_an_edit_that_wins_against_a_delete_logs_the_fields_it_took_from_the_cloud(
+    site: Site,
+) -> None:
+    """As above, but the workstation edited the field the cloud had changed before deleting:
+    its value wins (it won), and the cloud's value is logged as that clash's loser."""
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    b = site.add("office", orgs=[org], priority="workstation")
+    site.store.put("sales_invoices", {"total": 9.5, "posted": True}, id=doc)
+    site.store.delete("sales_invoices", doc)
+    b.store.put("sales_invoices", {"total": 4.0}, id=doc)
+    r = b.synced()
+    assert r.conflicts == 2
+    got = site.store.require("sales_invoices", doc)["fields"]
+    assert (got["total"], got["posted"]) == (4.0, True)
+    here = local_conflicts(b)
+    assert here == cloud_conflicts(site, b)
+    assert [c["loser"]["op"] for c in here] == ["delete", "put"]
+    assert here[1]["fields"] == ["total"] and here[1]["loser"]["fields"]["total"] == 9.5
+    assert_settled(site, b)
+
+
 # -- exactly once --------------------------------------------------------------------------------
 
 
