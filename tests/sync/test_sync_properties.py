@@ -7,9 +7,11 @@ handed out twice, and no write is lost.
 
 "No write lost" is checked on a model of intents: every field value a node wrote (a delete
 writes every field as absent) must end up in the cloud, unless a later write of the same field
-replaced it, or a conflict kept it as the loser, or the cloud refused it (flagged on the
-workstation that made it). Values are unique per write, so a value found can only have come from
-the write that made it.
+replaced it (one that ended in the cloud, one made on the same node, or one the cloud made over
+that very value and did not lose in a conflict), or a conflict kept it as the loser, or the
+cloud refused it (flagged on the workstation that made it). Values are unique per write, so a
+value found can only have come from the write that made it (an organization, moved away and
+back, is the exception the model allows for).
 
 The engine runs in-process (daemon.workstation.Workstation) against the module's real server.
 """
@@ -17,19 +19,23 @@ The engine runs in-process (daemon.workstation.Workstation) against the module's
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
 
+import core.store
 from cloud.sync import compact
 from core.store import Store
 from daemon.sync import CloudClient, SyncResult
@@ -66,6 +72,7 @@ class Intent:
     key: Key
     field: str
     value: Any
+    replaced: Any  # the value the write found on its node
 
 
 class FaultyClient:
@@ -101,9 +108,17 @@ class FaultyClient:
 class SyncMachine(RuleBasedStateMachine):
     cloud: ClassVar[Cloud]
     root: ClassVar[Path]
+    ids: ClassVar[random.Random] = random.Random(0)
+
+    @classmethod
+    def new_id(cls) -> str:
+        """Object ids made in order from a seed: the rules pick objects in id order, so with
+        random ids a failing example picked other objects when replayed."""
+        return str(uuid.UUID(int=cls.ids.getrandbits(128), version=4))
 
     def __init__(self) -> None:
         super().__init__()
+        SyncMachine.ids = random.Random(0)  # each example makes the same ids, in the same order
         tenant, orgs = new_tenant(self.cloud.reg, 2)
         self.tmp = Path(tempfile.mkdtemp(dir=self.root))
         self.site = site = Site(self.cloud, self.tmp, tenant, orgs)
@@ -161,9 +176,10 @@ class SyncMachine(RuleBasedStateMachine):
             old = ABSENT if before is None else before["fields"][name]
             new = ABSENT if after is None else after["fields"][name]
             if old != new:
-                self.intents.append(Intent(who, self.t, key, name, new))
+                self.intents.append(Intent(who, self.t, key, name, new, old))
         if (before is None) != (after is None):
-            self.intents.append(Intent(who, self.t, key, EXISTS, after is not None))
+            self.intents.append(Intent(who, self.t, key, EXISTS, after is not None,
+                                       before is not None))
 
     def _create_invoice(self, who: str, org: str, pick: int = 0) -> None:
         store = self._store(who)
@@ -347,6 +363,12 @@ class SyncMachine(RuleBasedStateMachine):
                        and value_in(base, i.field) == i.value
                        for t, _, _, base in self.pushed.get(i.key, []))
 
+        def lost_a_conflict(i: Intent) -> bool:
+            """Whether `i`'s value is kept as the losing side of a conflict."""
+            return any((i.field in names or "*" in names or i.field == EXISTS)
+                       and value_in(loser["fields"] if loser["op"] == "put" else None, i.field)
+                       == i.value for names, loser in conflicts.get(i.key[1], []))
+
         lost = []
         for i in self.intents:
             now = value_in(final.get(i.key), i.field)
@@ -355,11 +377,12 @@ class SyncMachine(RuleBasedStateMachine):
             later = [j for j in by_field[(i.key, i.field)] if j.t > i.t]
             if any(j.value == now or j.node == i.node for j in later):
                 continue  # replaced by a later write (checked in its turn)
+            if any(j.node == "cloud" and j.replaced == i.value and not lost_a_conflict(j)
+                   for j in later):
+                continue  # the cloud wrote over it there, and that write stood (checked too)
             if no_change(i):
                 continue
-            if any((i.field in names or "*" in names or i.field == EXISTS)
-                   and value_in(loser["fields"] if loser["op"] == "put" else None, i.field)
-                   == i.value for names, loser in conflicts.get(i.key[1], [])):
+            if lost_a_conflict(i):
                 continue  # kept as the losing side of a conflict
             if i.node != "cloud" and i.key[1] in refused[i.node]:
                 continue  # refused by the cloud, flagged and kept on the workstation
@@ -368,10 +391,11 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 def test_random_work_and_partitions_converge_without_losing_a_write(
-    cloud: Cloud, tmp_path: Path
+    cloud: Cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     SyncMachine.cloud = cloud
     SyncMachine.root = tmp_path
+    monkeypatch.setattr(core.store, "new_id", SyncMachine.new_id)
     # Each example takes about a second: shrinking a failure would outlast the suite's budget,
     # so a failure is reported as found (its steps print in full). For a longer hunt, with
     # failures shrunk: OUTPOST_SYNC_EXAMPLES=500 pytest tests/sync/test_sync_properties.py
