@@ -126,11 +126,14 @@ class _Apply:
         self.writes: dict[str, dict[str, dict[str, Any] | None]] = {}  # entity -> id -> fields
         self.created: set[tuple[str, str]] = set()  # earlier in this batch: may be referred to
         self.new: set[str] = set()  # written as new: a plain INSERT, which fails if it was not
+        self.puts: set[tuple[str, str]] = set()  # (entity, id) of every put in the batch
 
     def run(self, incoming: list[Incoming], trusting: bool) -> dict[str, Any]:
         """Decide every object and write the batch. `trusting`: objects that say they are new
         are not looked up (see the class); otherwise every object is."""
         receive_only = self.scope.receive_only
+        self.puts = {(ch.entity.name, ch.id) for ch in incoming if ch.fields is not None}
+        waiting: list[tuple[Incoming, dict[str, Any] | None, Any]] = []
         maybe = [ch for ch in incoming  # what may be new as pushed: whole, base 0, may be sent
                  if ch.whole and ch.base == 0 and ch.entity.name not in receive_only]
         if trusting:
@@ -166,8 +169,25 @@ class _Apply:
             if cur is not None and cur["entity"] != ch.entity.name:
                 self._reject(ch, f"id {ch.id} belongs to a {cur['entity']} object")
                 continue
-            self._decide(ch, cur, versions.get(ch.id))
+            self._decide(ch, cur, versions.get(ch.id), later=waiting)
+        self._decide_waiting(waiting)
         return self._write_and_answer()
+
+    def _decide_waiting(
+        self, waiting: list[tuple[Incoming, dict[str, Any] | None, Any]]
+    ) -> None:
+        """Decide the changes that referred to objects the batch puts further on, now that
+        those are decided: a batch lists objects in the order they began, so an object edited
+        to refer to one made after it comes first. Rounds go on while one decides something;
+        what still refers to nothing is refused."""
+        while waiting:
+            again, waiting = waiting, []
+            for ch, cur, v in again:
+                self._decide(ch, cur, v, later=waiting)
+            if len(waiting) == len(again):  # no progress: refused, with the reason
+                for ch, cur, v in waiting:
+                    self._decide(ch, cur, v)
+                return
 
     def _all_new(self, incoming: list[Incoming], fresh: dict[str, list[tuple[str, str]]]) -> bool:
         """Take a batch of new objects of one entity that refer only to objects the cloud holds,
@@ -252,12 +272,20 @@ class _Apply:
         return {oid: [r for r in refs if r not in present] for oid, refs in fresh.items()}
 
     def _decide(
-        self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None
+        self, ch: Incoming, cur: dict[str, Any] | None, v: tuple[int, bool, float | None] | None,
+        *, later: list[tuple[Incoming, dict[str, Any] | None, Any]] | None = None,
     ) -> None:
+        """Decide one change. `later`: where a change waits that refers to an object this
+        batch puts and has not decided yet (see `_decide_waiting`)."""
         e = ch.entity
         try:
             fields = self._validate(ch, cur)
         except ValidationError as exc:
+            if later is not None and any(
+                    r in self.puts and r not in self.created
+                    for r in references(e, ch.fields or {})):
+                later.append((ch, cur, v))
+                return
             self._reject(ch, exc.message)
             return
         cur_org = cur["org"] if cur is not None else None

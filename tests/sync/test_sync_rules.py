@@ -382,6 +382,48 @@ def test_an_edit_that_wins_against_a_delete_logs_the_fields_it_took_from_the_clo
     assert_settled(site, b)
 
 
+def test_an_edit_referring_to_an_object_made_after_it_in_the_same_batch_is_applied(
+    site: Site,
+) -> None:
+    """A batch lists objects in the order they began: an invoice edited first and then pointed
+    at a counterparty made after it comes before that counterparty. The cloud decides it once
+    the counterparty is decided, instead of refusing it for a reference it has in hand."""
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org])
+    a.store.put("sales_invoices", {"total": 2.0}, id=doc)
+    first = a.store.put("sales_invoices", invoice(org, cp, item, 2))  # new, before the cp
+    new_cp = a.store.put("counterparties", {"name": "Made later"})["id"]
+    a.store.put("sales_invoices", {"counterparty": new_cp}, id=doc)
+    a.store.put("sales_invoices", {"counterparty": new_cp}, id=first["id"])
+    r = a.synced()
+    assert r.rejected == 0 and r.pushed == 3
+    assert site.store.require("sales_invoices", doc)["fields"]["counterparty"] == new_cp
+    assert site.store.require("sales_invoices", first["id"])["fields"]["counterparty"] == new_cp
+    assert site.store.require("counterparties", new_cp)["fields"]["name"] == "Made later"
+    assert_settled(site, a)
+
+
+def test_a_reference_to_an_object_the_batch_fails_to_make_is_refused(site: Site) -> None:
+    """A change waiting for an object of its batch that is itself refused is refused too,
+    with the reason, and kept: the cloud never holds a reference to nothing."""
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org], receive_only=["items"])
+    a.store.put("sales_invoices", {"total": 3.0}, id=doc)
+    made = a.store.put("items", {"name": "Not for the workstation to make", "price": 1.0})["id"]
+    a.store.put("sales_invoices", {"lines": [
+        {"item": made, "quantity": 1, "price": 1.0, "amount": 1.0}]}, id=doc)
+    r = a.synced()
+    assert r.rejected == 2
+    assert site.store.get("items", made) is None
+    assert site.store.require("sales_invoices", doc)["fields"]["lines"][0]["item"] == item
+    reasons = dict(a.store.conn.execute("SELECT id, reason FROM _rejected").fetchall())
+    assert f"no items with id {made}" in reasons[doc]
+
+
 # -- exactly once --------------------------------------------------------------------------------
 
 
