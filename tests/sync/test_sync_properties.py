@@ -8,8 +8,9 @@ handed out twice, and no write is lost.
 "No write lost" is checked on a model of intents: every field value a node wrote (a delete
 writes every field as absent) must end up in the cloud, unless a later write of the same field
 replaced it (one that ended in the cloud, one made on the same node, or one the cloud made over
-that very value and did not lose in a conflict), or a conflict kept it as the loser, or the
-cloud refused it (flagged on the workstation that made it). Values are unique per write, so a
+that very value: each of those is checked in its turn, so every value written ends in the cloud
+or in a conflict's record), or a conflict kept it as the loser, or the cloud refused it (flagged
+on the workstation that made it). Values are unique per write, so a
 value found can only have come from the write that made it (an organization, moved away and
 back, is the exception the model allows for).
 
@@ -377,9 +378,8 @@ class SyncMachine(RuleBasedStateMachine):
             later = [j for j in by_field[(i.key, i.field)] if j.t > i.t]
             if any(j.value == now or j.node == i.node for j in later):
                 continue  # replaced by a later write (checked in its turn)
-            if any(j.node == "cloud" and j.replaced == i.value and not lost_a_conflict(j)
-                   for j in later):
-                continue  # the cloud wrote over it there, and that write stood (checked too)
+            if any(j.node == "cloud" and j.replaced == i.value for j in later):
+                continue  # the cloud itself wrote over it (that write is checked in its turn)
             if no_change(i):
                 continue
             if lost_a_conflict(i):
