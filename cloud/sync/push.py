@@ -7,6 +7,7 @@ workstation never heard the answer) gets the same answer and changes nothing.
 from __future__ import annotations
 
 import time
+from functools import cached_property
 from typing import Any
 
 import apsw
@@ -126,13 +127,13 @@ class _Apply:
         self.writes: dict[str, dict[str, dict[str, Any] | None]] = {}  # entity -> id -> fields
         self.created: set[tuple[str, str]] = set()  # earlier in this batch: may be referred to
         self.new: set[str] = set()  # written as new: a plain INSERT, which fails if it was not
-        self.puts: set[tuple[str, str]] = set()  # (entity, id) of every put in the batch
+        self.incoming: list[Incoming] = []
 
     def run(self, incoming: list[Incoming], trusting: bool) -> dict[str, Any]:
         """Decide every object and write the batch. `trusting`: objects that say they are new
         are not looked up (see the class); otherwise every object is."""
         receive_only = self.scope.receive_only
-        self.puts = {(ch.entity.name, ch.id) for ch in incoming if ch.fields is not None}
+        self.incoming = incoming
         waiting: list[tuple[Incoming, dict[str, Any] | None, Any]] = []
         maybe = [ch for ch in incoming  # what may be new as pushed: whole, base 0, may be sent
                  if ch.whole and ch.base == 0 and ch.entity.name not in receive_only]
@@ -172,6 +173,11 @@ class _Apply:
             self._decide(ch, cur, versions.get(ch.id), later=waiting)
         self._decide_waiting(waiting)
         return self._write_and_answer()
+
+    @cached_property
+    def _puts(self) -> set[tuple[str, str]]:
+        """(entity, id) of every put in the batch: found only when a reference is missing."""
+        return {(ch.entity.name, ch.id) for ch in self.incoming if ch.fields is not None}
 
     def _decide_waiting(
         self, waiting: list[tuple[Incoming, dict[str, Any] | None, Any]]
@@ -282,7 +288,7 @@ class _Apply:
             fields = self._validate(ch, cur)
         except ValidationError as exc:
             if later is not None and any(
-                    r in self.puts and r not in self.created
+                    r in self._puts and r not in self.created
                     for r in references(e, ch.fields or {})):
                 later.append((ch, cur, v))
                 return
