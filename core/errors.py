@@ -39,6 +39,11 @@ class ValidationError(OutpostError):
         self.field = field
 
 
+class MissingReference(ValidationError):
+    """A reference names no object. Told apart from other invalid objects (the same code over
+    HTTP) because sync retries such a change once what it refers to may have arrived."""
+
+
 class NotFound(OutpostError):
     status = 404
     code = "not_found"

@@ -19,7 +19,7 @@ import orjson
 from core import migrations
 from core.db import INFOBASE_PAGE_SIZE, connect, read_tx, write_tx
 from core.ddl import BASE_TABLES, q, schema_sql
-from core.errors import NotFound, StoreError, ValidationError
+from core.errors import MissingReference, NotFound, StoreError
 from core.objects import Row, check_id, coerce_fields, new_id, to_json_value
 from core.schema import Entity, Schema, parse_schema
 
@@ -390,7 +390,7 @@ class Store:
             if self.conn.execute(
                 f"SELECT 1 FROM {q(self.entity(target).table)} WHERE id = ?", (ref,)
             ).fetchone() is None:
-                raise ValidationError(
+                raise MissingReference(
                     f"{e.name}.{where}: no {target} with id {ref}", entity=e.name, field=where
                 )
             seen.add((target, ref))

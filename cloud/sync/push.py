@@ -21,7 +21,7 @@ from cloud.sync.tokens import SyncIdentity
 from core.apply import delete_objects, found_ids, stamp_origin_since, upsert_objects
 from core.db import IDS, json_ids
 from core.ddl import q
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, MissingReference, ValidationError
 from core.filters import Scope
 from core.merge import Outcome, Version, merge
 from core.objects import check_id, coerce_fields, references
@@ -292,7 +292,7 @@ class _Apply:
                     for r in references(e, ch.fields or {})):
                 later.append((ch, cur, v))
                 return
-            self._reject(ch, exc.message)
+            self._reject(ch, exc.message, missing=isinstance(exc, MissingReference))
             return
         cur_org = cur["org"] if cur is not None else None
         reason = None
@@ -454,8 +454,13 @@ class _Apply:
             r["org"] = cur["org"]
         self.results.append(r)
 
-    def _reject(self, ch: Incoming, reason: str) -> None:
-        self.results.append({"id": ch.id, "status": "rejected", "reason": reason})
+    def _reject(self, ch: Incoming, reason: str, *, missing: bool = False) -> None:
+        """`missing`: refused for a reference to an object the cloud does not hold (yet): the
+        workstation may send it once more when a later batch may have brought that object."""
+        r = {"id": ch.id, "status": "rejected", "reason": reason}
+        if missing:
+            r["code"] = "missing_reference"
+        self.results.append(r)
 
     def _log_conflict(
         self, ch: Incoming, fields: list[str], winner: str, loser: Version | None, kept: Version

@@ -98,9 +98,15 @@ def _push_all(
     read ahead goes out at once, and the answer is recorded while the cloud works. What a batch
     carries never depends on an answer still to come, and each answer is recorded in its own
     transaction, in order, so a kill anywhere leaves saved batches that the next sync sends
-    again in the order of their windows.
+    again in the order of their windows. Changes refused for a reference to an object the cloud
+    did not hold, by a batch that others followed, are sent once more after the last one
+    (push.send_again says why).
     """
     limit, cap, depth = PUSH_BATCH, PUSH_LIMIT_UNSAID, 1
+    # Refused for a reference to nothing by an answer that more batches followed (what they
+    # referred to may have come in one of those), and by the latest answer; None once resent.
+    missing: list[str] | None = []
+    latest: list[str] = []
     first = push.prepare(store, limit)
     if first is None:
         return
@@ -131,6 +137,8 @@ def _push_all(
             result.pushed += rec.pushed
             result.rejected += rec.rejected
             result.conflicts += rec.conflicts
+            if missing is not None:
+                missing, latest = missing + latest, rec.missing
             if progress:
                 progress("push", result.pushed)
             if rec.pushed + rec.rejected == 0:
@@ -138,6 +146,10 @@ def _push_all(
             if not flight and ahead is None:  # edits made while batches were in flight wait
                 if should_stop():
                     return
+                if missing:  # sent once more, after every batch of this push
+                    push.send_again(store, missing)
+                    result.rejected -= len(missing)
+                    missing = None
                 nxt = push.prepare(store, limit)
                 if nxt is not None:
                     flight.append((nxt, send(nxt)))

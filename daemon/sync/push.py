@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import repeat
 from typing import Any
@@ -66,6 +66,7 @@ class Recorded:
     pushed: int = 0
     rejected: int = 0
     conflicts: int = 0
+    missing: list[str] = field(default_factory=list)  # refused for a reference to nothing
 
 
 def prepare(store: Store, limit: int, *, after: Sequence[Outbox] = ()) -> Outbox | None:
@@ -142,6 +143,8 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
                      time.time()),
                 )
                 out.rejected += 1
+                if r.get("code") == "missing_reference":
+                    out.missing.append(oid)
                 continue
             trim.append(oid)
             out.pushed += 1
@@ -188,6 +191,16 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
             out.conflicts += 1
         store.conn.execute("DELETE FROM _outbox WHERE batch_id = ?", (box.batch_id,))
     return out
+
+
+def send_again(store: Store, ids: Sequence[str]) -> None:
+    """Lift the refusals of `ids`, so that their changes go out in the next batch read from the
+    journal's front. For changes refused for a reference to an object that a later batch of
+    the same push brought: a batch holds the objects that began first, so an invoice edited to
+    point at a counterparty made after it may go a batch ahead of that counterparty."""
+    with store.write():
+        store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT value FROM {IDS})",
+                           (json_ids(ids),))
 
 
 def _rebase(store: Store, entity: Entity, oid: str, sent: dict[str, Any],

@@ -20,6 +20,7 @@ import requests
 
 from cloud.sync import compact
 from core.store import Store
+from daemon.sync import engine
 from daemon.sync.errors import OutOfOrder
 from tests.sync.sync_helpers import (
     Node,
@@ -403,6 +404,58 @@ def test_an_edit_referring_to_an_object_made_after_it_in_the_same_batch_is_appli
     assert site.store.require("sales_invoices", first["id"])["fields"]["counterparty"] == new_cp
     assert site.store.require("counterparties", new_cp)["fields"]["name"] == "Made later"
     assert_settled(site, a)
+
+
+def test_an_edit_referring_to_an_object_a_later_batch_brings_is_sent_again(
+    site: Site, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Batches of two journal rows: the invoice, which began first, goes in the first batch
+    with its new counterparty, made later, only in the second. The cloud refuses it for a
+    reference to nothing; once the second batch is in, the workstation sends it once more."""
+    monkeypatch.setattr(engine, "PUSH_BATCH", 2)
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org])
+    a.store.put("sales_invoices", {"total": 5.0}, id=doc)
+    a.store.put("counterparties", {"name": "Filler one"})
+    a.store.put("counterparties", {"name": "Filler two"})
+    new_cp = a.store.put("counterparties", {"name": "Made later"})["id"]
+    a.store.put("sales_invoices", {"counterparty": new_cp}, id=doc)
+    r = a.synced()
+    assert r.rejected == 0, r
+    fields = site.store.require("sales_invoices", doc)["fields"]
+    assert (fields["counterparty"], fields["total"]) == (new_cp, 5.0)
+    assert a.store.scalar("SELECT count(*) FROM _rejected") == 0
+    assert_settled(site, a)
+
+
+def test_a_reference_to_nothing_is_sent_again_once_and_then_kept_flagged(
+    site: Site, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reference that no batch brings (here to an item the workstation may not make) is
+    refused again after the one more try, and stays flagged; the next sync does not resend
+    it."""
+    monkeypatch.setattr(engine, "PUSH_BATCH", 2)
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org], receive_only=["items"])
+    a.store.put("sales_invoices", {"total": 3.0}, id=doc)
+    a.store.put("counterparties", {"name": "Filler one"})
+    a.store.put("counterparties", {"name": "Filler two"})
+    made = a.store.put("items", {"name": "Not for the workstation to make", "price": 1.0})["id"]
+    a.store.put("sales_invoices", {"lines": [
+        {"item": made, "quantity": 1, "price": 1.0, "amount": 1.0}]}, id=doc)
+    r = a.synced()
+    assert r.rejected == 2, r
+    answers = [row[0] for row in site.store.conn.execute("SELECT response FROM _batches")]
+    assert sum(doc.encode() in answer for answer in answers) == 2  # refused, sent again, refused
+    reasons = dict(a.store.conn.execute("SELECT id, reason FROM _rejected").fetchall())
+    assert f"no items with id {made}" in reasons[doc] and made in reasons
+    assert site.store.require("sales_invoices", doc)["fields"]["total"] == 2.0
+    pushes = batches(site)
+    assert a.synced().rejected == 0 and batches(site) == pushes
 
 
 def test_a_reference_to_an_object_the_batch_fails_to_make_is_refused(site: Site) -> None:
