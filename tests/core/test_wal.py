@@ -48,6 +48,40 @@ def test_each_poke_after_a_commit_syncs_the_wal_in_the_flushers_thread(
     assert wal._thread is None  # joined
 
 
+def test_a_wal_grown_past_the_limit_is_checkpointed_and_starts_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past CHECKPOINT_BYTES the flusher checkpoints instead of syncing, in its thread: the
+    writer's next transaction starts the WAL again, so it stops growing, and nothing is lost."""
+    done: list[str] = []
+    real_sync, real_checkpoint = core.wal._sync_file, core.wal._checkpoint
+    monkeypatch.setattr(core.wal, "_sync_file",
+                        lambda fd: (real_sync(fd), done.append("sync"))[0])
+    monkeypatch.setattr(core.wal, "_checkpoint", lambda conn: (
+        real_checkpoint(conn), done.append(threading.current_thread().name))[0])
+    store = Store.create(tmp_path / "a.db", SCHEMA)
+    wal_file = tmp_path / "a.db-wal"
+    limit = wal_file.stat().st_size + 256 * 1024  # a few commits past what creating it wrote
+    monkeypatch.setattr(core.wal, "CHECKPOINT_BYTES", limit)
+    sizes = []
+    with WalFlusher(store.path) as wal:
+        for i in range(40):
+            with store.write():
+                for j in range(20):
+                    store.put_row("counterparties", {"code": f"C-{i}-{j}", "name": "x" * 200})
+            wal.poke()
+            for _ in range(5000):  # until the flusher has done what this poke asked
+                if len(done) > i:
+                    break
+                threading.Event().wait(0.001)
+            sizes.append(wal_file.stat().st_size)
+    assert "outpost-wal" in done, "the flusher never checkpointed"
+    assert "sync" in done  # below the limit it only synced
+    assert max(sizes) < 2 * limit, sizes  # started again, not grown (40 commits: over 3 MiB)
+    assert store.scalar("SELECT count(*) FROM counterparties") == 40 * 20
+    store.close()
+
+
 def _settle(wal: WalFlusher) -> None:
     """Wait until the flusher has taken the last poke: it clears the flag, then syncs (the
     stop, coming later, is looked at before the sync, so that sync happens)."""
