@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import filelock
 import orjson
@@ -20,10 +20,13 @@ from daemon import config as config_mod
 from daemon.config import Config
 from daemon.home import Home
 from daemon.state import SyncLog
-from daemon.sync import CloudClient, SyncResult, run_sync
+from daemon.sync import SyncResult, run_sync
 from daemon.sync.credentials import Credentials, binding
 from daemon.sync.engine import Progress, cursor_of
 from daemon.sync.errors import Busy, NotLoggedIn
+
+if TYPE_CHECKING:
+    from daemon.sync.client import CloudClient
 
 
 class NotInstalled(OutpostError):
@@ -72,6 +75,8 @@ class Workstation:
     # -- cloud -------------------------------------------------------------------------------
 
     def client(self, *, token: str | None = None, retries: int = 3) -> CloudClient:
+        from daemon.sync.client import CloudClient  # here: only what talks to the cloud needs it
+
         cfg = self.config
         if token is None:
             token = self.credentials.load()

@@ -14,15 +14,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.store import Store
 from core.wal import WalFlusher
 from daemon.sync import push
-from daemon.sync.client import CloudClient
 from daemon.sync.errors import MustRefresh, OutOfOrder, SyncError
 from daemon.sync.pull import apply_page
 from daemon.sync.refresh import refresh_from
+
+if TYPE_CHECKING:
+    from daemon.sync.client import CloudClient
 
 PUSH_BATCH = 2000  # the first batch; a long push doubles it up to the cloud's limit
 PUSH_BATCH_MAX = 10000  # fewer, larger commits: each rewrites the index pages its ids touch

@@ -20,6 +20,14 @@ def test_the_cli_starts_without_keyring_cryptography_or_the_workstation() -> Non
     assert _loaded("import daemon.cli", heavy) == []
 
 
+def test_the_workstation_loads_the_http_stack_only_to_talk_to_the_cloud() -> None:
+    """`outpost status`, `data` and `config` open the workstation and never call the cloud:
+    requests and what it brings were half of their start (220 against 110 ms here)."""
+    http = ("requests", "urllib3", "ssl", "truststore", "daemon.sync.client")
+    assert _loaded("import daemon.workstation", http) == []
+    assert "requests" in _loaded("from daemon.sync import CloudClient", http)
+
+
 def test_credentials_load_keyring_and_cryptography_only_when_used() -> None:
     assert _loaded("import daemon.sync.credentials", ("keyring", "cryptography")) == []
 
