@@ -39,7 +39,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 import core.store
 from cloud.sync import compact
 from core.store import Store
-from daemon.sync import CloudClient, SyncResult
+from daemon.sync import CloudClient, SyncResult, engine
 from daemon.sync.errors import Offline
 from tests.sync.sync_helpers import (
     Cloud,
@@ -396,6 +396,11 @@ def test_random_work_and_partitions_converge_without_losing_a_write(
     SyncMachine.cloud = cloud
     SyncMachine.root = tmp_path
     monkeypatch.setattr(core.store, "new_id", SyncMachine.new_id)
+    # Batches and pages of a few changes, growing as in a long sync: a push spans batches in
+    # flight (read ahead, sent behind one another, refusals for references a later batch
+    # brings sent again) and a pull spans pages, under the same cuts as a single one.
+    monkeypatch.setattr(engine, "PUSH_BATCH", 2)
+    monkeypatch.setattr(engine, "PULL_PAGE", 2)
     # Each example takes about a second: shrinking a failure would outlast the suite's budget,
     # so a failure is reported as found (its steps print in full). For a longer hunt, with
     # failures shrunk: OUTPOST_SYNC_EXAMPLES=500 pytest tests/sync/test_sync_properties.py
