@@ -6,6 +6,7 @@ import os
 import threading
 from pathlib import Path
 
+import apsw
 import pytest
 
 import core.wal
@@ -53,17 +54,24 @@ def test_a_wal_grown_past_the_limit_is_checkpointed_and_starts_again(
 ) -> None:
     """Past CHECKPOINT_BYTES the flusher checkpoints instead of syncing, in its thread: the
     writer's next transaction starts the WAL again, so it stops growing, and nothing is lost."""
-    done: list[str] = []
+    done: list[str] = []  # "sync", or the thread that checkpointed, for each poke taken
     real_sync, real_checkpoint = core.wal._sync_file, core.wal._checkpoint
-    monkeypatch.setattr(core.wal, "_sync_file",
-                        lambda fd: (real_sync(fd), done.append("sync"))[0])
-    monkeypatch.setattr(core.wal, "_checkpoint", lambda conn: (
-        real_checkpoint(conn), done.append(threading.current_thread().name))[0])
+
+    def sync(fd: int) -> None:
+        real_sync(fd)
+        done.append("sync")
+
+    def checkpoint(conn: apsw.Connection) -> None:
+        real_checkpoint(conn)
+        done.append(threading.current_thread().name)
+
+    monkeypatch.setattr(core.wal, "_sync_file", sync)
+    monkeypatch.setattr(core.wal, "_checkpoint", checkpoint)
     store = Store.create(tmp_path / "a.db", SCHEMA)
     wal_file = tmp_path / "a.db-wal"
     limit = wal_file.stat().st_size + 256 * 1024  # a few commits past what creating it wrote
     monkeypatch.setattr(core.wal, "CHECKPOINT_BYTES", limit)
-    sizes = []
+    sizes: list[int] = []
     with WalFlusher(store.path) as wal:
         for i in range(40):
             with store.write():
