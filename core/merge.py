@@ -53,7 +53,9 @@ def merge(
     """Merge the workstation's `local` change into the cloud's `remote` state.
 
     `base` is the fields both last agreed on, or None when unknown (then every field that
-    differs counts as changed on both sides).
+    differs counts as changed on both sides). An edit against a delete is settled here as a
+    whole, by priority; when the edit wins, the cloud brings back what the delete removed and
+    merges the edit into it (cloud/sync/push.py, `_revive`).
     """
     if local.fields == remote.fields:
         return Outcome(remote)
