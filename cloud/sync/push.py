@@ -287,12 +287,13 @@ class _Apply:
         try:
             fields = self._validate(ch, cur)
         except ValidationError as exc:
-            if later is not None and any(
+            missing = isinstance(exc, MissingReference)
+            if missing and later is not None and any(
                     r in self._puts and r not in self.created
                     for r in references(e, ch.fields or {})):
                 later.append((ch, cur, v))
                 return
-            self._reject(ch, exc.message, missing=isinstance(exc, MissingReference))
+            self._reject(ch, exc.message, missing=missing)
             return
         cur_org = cur["org"] if cur is not None else None
         reason = None
