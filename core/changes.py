@@ -124,17 +124,8 @@ def outgoing_window(
     found: list[Any] = []
     entities = _entities_in(store, after, int(upto))
     for e in entities:
-        found.extend(store.conn.execute(
-            f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at, count(*) AS n FROM _journal j "
-            f"WHERE seq > ?1 AND seq <= ?2 AND entity = ?3 AND {eligible} GROUP BY id) "
-            "SELECT w.s, w.id, ?3, iif(t.id IS NULL, 'delete', 'put'), json_object("
-            "'entity', ?3, 'id', w.id, 'op', iif(t.id IS NULL, 'delete', 'put'), "
-            "'base', coalesce(v.version, 0), "
-            f"'at', w.at, 'fields', iif(t.id IS NULL, NULL, {_fields_json(e, 't')})), w.n FROM w "
-            f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id "
-            "ORDER BY w.s",  # in SQL's sorter: a key function called per row cost twice that
-            (after, upto, e.name),
-        ))
+        read = _flat_window if not e.sections else _grouped_window
+        found.extend(read(store, e, after, int(upto), eligible))
     if len(entities) > 1:
         found.sort(key=_first)
     # Objects of the batches in flight: their rows in the window stay in the journal, for a
@@ -145,6 +136,70 @@ def outgoing_window(
             found = [r for r in found if not any(r[1] in s for s in leave_out)]
     return Outgoing("[" + ",".join([r[4] for r in found]) + "]",
                     [(r[1], r[2], r[3]) for r in found], int(upto), sum([r[5] for r in found]))
+
+
+# A change of the window: (first seq, id, entity, op, JSON, journal rows of the object).
+_Row = tuple[int, str, str, str, str, int]
+
+
+def _change_sql(e: Entity, w: str, at: str) -> str:
+    """The columns of a `_Row` but its last, over the window's rows `w` joined with the
+    object's table `t` and its agreed version `v`; `at` is SQL for the change's time."""
+    return (f"{w}.id, ?3, iif(t.id IS NULL, 'delete', 'put'), json_object('entity', ?3, "
+            f"'id', {w}.id, 'op', iif(t.id IS NULL, 'delete', 'put'), 'base', "
+            f"coalesce(v.version, 0), 'at', {at}, 'fields', iif(t.id IS NULL, NULL, "
+            f"{_fields_json(e, 't')}))")
+
+
+def _grouped_window(store: Store, e: Entity, after: int, upto: int, eligible: str) -> list[_Row]:
+    """The window's changes of `e`, grouped by object in SQL: for a document, whose every line
+    written has its own journal row, so that its JSON (lines and all) is built once."""
+    return store.conn.execute(
+        f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at, count(*) AS n FROM _journal j "
+        f"WHERE seq > ?1 AND seq <= ?2 AND entity = ?3 AND {eligible} GROUP BY id) "
+        f"SELECT w.s, {_change_sql(e, 'w', 'w.at')}, w.n FROM w "
+        f"LEFT JOIN {q(e.table)} t ON t.id = w.id LEFT JOIN _versions v ON v.id = w.id "
+        "ORDER BY w.s",  # in SQL's sorter: a key function called per row cost twice that
+        (after, upto, e.name),
+    ).fetchall()
+
+
+def _flat_window(store: Store, e: Entity, after: int, upto: int, eligible: str) -> list[_Row]:
+    """The window's changes of `e`, read in journal order and grouped by object here: for an
+    object without lines, which mostly has one row in a window. Grouping in SQL sorted the
+    window by id and then back by seq, which took as long as reading it (41 against 20 ms for
+    10,000 rows); an object with more rows has its JSON built for each, and one kept."""
+    rows: list[Any] = store.conn.execute(
+        f"SELECT j.seq, {_change_sql(e, 'j', 'j.at')}, j.at FROM _journal j "
+        f"LEFT JOIN {q(e.table)} t ON t.id = j.id LEFT JOIN _versions v ON v.id = j.id "
+        f"WHERE j.seq > ?1 AND j.seq <= ?2 AND j.entity = ?3 AND {eligible} ORDER BY j.seq",
+        (after, upto, e.name),
+    ).fetchall()
+    if len({r[1] for r in rows}) == len(rows):  # one row each: the common case
+        return [(*r[:5], 1) for r in rows]
+    return _coalesced(rows)
+
+
+def _coalesced(rows: list[Any]) -> list[_Row]:
+    """One change per object from rows in journal order (seq, id, entity, op, JSON, at): the
+    first row's place, the newest time (SQL's max(at), NULLs aside) and the count of rows."""
+    first: dict[str, list[Any]] = {}
+    for seq, oid, entity, op, change, at in rows:
+        got = first.get(oid)
+        if got is None:
+            first[oid] = [seq, oid, entity, op, change, 1, at, at]
+            continue
+        got[5] += 1
+        if at is not None and (got[6] is None or at > got[6]):
+            got[6] = at
+    out: list[_Row] = []
+    for seq, oid, entity, op, change, n, at, written in first.values():
+        if at != written:  # the JSON carries the first row's time: the newest goes instead
+            c = orjson.loads(change)
+            c["at"] = at
+            change = orjson.dumps(c).decode()
+        out.append((seq, oid, entity, op, change, n))
+    return out
 
 
 def _entities_in(store: Store, after: int, upto: int) -> list[Entity]:

@@ -112,3 +112,19 @@ def test_a_nodes_own_changes_are_stepped_over_and_no_other(store: Store) -> None
         steps += 1
     assert seen == {theirs, cloud} and steps < store.head() - start - 8
     assert pulled(rows[cloud] + 1, 1000) == ([], store.head())  # only its own: to the head
+
+
+def test_an_object_changed_often_travels_once_with_its_newest_time(store: Store,
+                                                                    refs: Refs) -> None:
+    ensure_workstation_tables(store)
+    first = store.head()
+    oid = store.put("counterparties", {"name": "New"})["id"]
+    for name in ("Renamed", "Renamed again"):
+        store.put("counterparties", {"name": name}, id=oid)
+    out = outgoing_window(store, 1000, after=first)
+    (ch,) = [c for c in orjson.loads(out.body) if c["id"] == oid]
+    rows = store.conn.execute("SELECT at FROM _journal WHERE id = ? AND seq > ?",
+                              (oid, first)).fetchall()
+    assert len(rows) >= 3 and ch["at"] == max(r[0] for r in rows if r[0] is not None)
+    assert ch["fields"]["name"] == "Renamed again"
+    assert out.rows == store.scalar("SELECT count(*) FROM _journal WHERE seq > ?", (first,))
