@@ -30,7 +30,8 @@ def upsert_objects(
     than that for new objects (7.7 against 9.4 us each) and little for existing ones, for
     which an upsert measured faster than an UPDATE by id. Ids in `known_new` are taken as new
     without a probe (the caller looked them up already, or is ready for the plain INSERT to
-    fail with a constraint error if one is there after all, as the cloud's push is).
+    fail with a constraint error if one is there after all, as the cloud's push is). New
+    objects are inserted in the order given: the cloud numbers their versions by it.
     """
     if not objects:
         return
