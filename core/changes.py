@@ -154,7 +154,7 @@ def _change_sql(e: Entity, w: str, at: str) -> str:
 def _grouped_window(store: Store, e: Entity, after: int, upto: int, eligible: str) -> list[_Row]:
     """The window's changes of `e`, grouped by object in SQL: for a document, whose every line
     written has its own journal row, so that its JSON (lines and all) is built once."""
-    return store.conn.execute(
+    rows: list[Any] = store.conn.execute(
         f"WITH w AS (SELECT min(seq) AS s, id, max(at) AS at, count(*) AS n FROM _journal j "
         f"WHERE seq > ?1 AND seq <= ?2 AND entity = ?3 AND {eligible} GROUP BY id) "
         f"SELECT w.s, {_change_sql(e, 'w', 'w.at')}, w.n FROM w "
@@ -162,6 +162,7 @@ def _grouped_window(store: Store, e: Entity, after: int, upto: int, eligible: st
         "ORDER BY w.s",  # in SQL's sorter: a key function called per row cost twice that
         (after, upto, e.name),
     ).fetchall()
+    return rows
 
 
 def _flat_window(store: Store, e: Entity, after: int, upto: int, eligible: str) -> list[_Row]:
