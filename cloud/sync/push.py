@@ -485,7 +485,7 @@ class _Apply:
             e = self.store.schema.entity(name)
             puts = [(oid, f) for oid, f in objs.items() if f is not None]
             dels = [oid for oid, f in objs.items() if f is None]
-            upsert_objects(self.store, e, puts, known_new=self.new)
+            upsert_objects(self.store, e, puts, known_new=self.new, in_one_statement=True)
             delete_objects(self.store, e, dels)
 
     def _stamp(self, before: int) -> dict[str, int]:

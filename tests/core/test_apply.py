@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import Store
 from core.apply import upsert_objects
@@ -49,3 +54,37 @@ def test_an_object_given_twice_is_written_once_as_given_last(store: Store) -> No
         ])
     assert store.require("items", oid)["fields"]["name"] == "Second"
     assert store.scalar("SELECT count(*) FROM items") == 1
+
+
+_values = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1),
+                    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20))
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows=st.lists(st.tuples(_values, _values, _values), min_size=1, max_size=8))
+def test_one_statement_writes_exactly_what_executemany_writes(
+    tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, ...]],
+) -> None:
+    """The JSON array carries every value as binding it would: the same value, the same type
+    (a boolean as the integer 0 or 1), text with any character in it."""
+    from core.schema import default_schema
+
+    path = tmp_path_factory.mktemp("a") / "infobase.db"
+    with Store.create(path, default_schema(), prefix="AB") as store:
+        e = store.entity("items")
+        objs = [dict(zip(["name", "unit", "price"], r, strict=True)) for r in rows]
+        # A code of each one's own: an empty one would be numbered, and differ by that alone.
+        bound = [(str(uuid.uuid4()), {**o, "code": f"K-{i}"}) for i, o in enumerate(objs)]
+        sent = [(str(uuid.uuid4()), {**o, "code": f"K-{i}"}) for i, o in enumerate(objs)]
+        with store.write():
+            upsert_objects(store, e, bound)
+            upsert_objects(store, e, sent, in_one_statement=True)
+
+        def read(ids: list[str]) -> list[Any]:
+            return [store.conn.execute(
+                "SELECT code, name, typeof(name), unit, typeof(unit), price, typeof(price) "
+                "FROM items WHERE id = ?", (i,)).fetchone() for i in ids]
+
+        assert read([i for i, _ in sent]) == read([i for i, _ in bound])
+        assert [r[0] for r in store.conn.execute("SELECT id FROM _journal ORDER BY seq")][-len(
+            sent):] == [i for i, _ in sent]  # inserted in the order given
