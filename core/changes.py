@@ -168,8 +168,8 @@ def _grouped_window(store: Store, e: Entity, after: int, upto: int, eligible: st
 def _flat_window(store: Store, e: Entity, after: int, upto: int, eligible: str) -> list[_Row]:
     """The window's changes of `e`, read in journal order and grouped by object here: for an
     object without lines, which mostly has one row in a window. Grouping in SQL sorted the
-    window by id and then back by seq, which took as long as reading it (41 against 20 ms for
-    10,000 rows); an object with more rows has its JSON built for each, and one kept."""
+    window by id and then back by seq (a window of 10,000 rows read in 61 ms that way, 54 this
+    way); an object with more rows has its JSON built for each, and one kept."""
     rows: list[Any] = store.conn.execute(
         f"SELECT j.seq, {_change_sql(e, 'j', 'j.at')}, j.at FROM _journal j "
         f"LEFT JOIN {q(e.table)} t ON t.id = j.id LEFT JOIN _versions v ON v.id = j.id "
