@@ -102,9 +102,13 @@ def _push_all(
     transaction, in order, so a kill anywhere leaves saved batches that the next sync sends
     again in the order of their windows. Changes refused for a reference to an object the cloud
     did not hold, by a batch that others followed, are sent once more after the last one
-    (push.send_again says why).
+    (push.send_again says why); a sync cut off before that leaves them to the next, which
+    sends them first.
     """
     limit, cap, depth = PUSH_BATCH, PUSH_LIMIT_UNSAID, 1
+    left = push.left_to_send_again(store)
+    if left:  # a sync cut off before their one more try: it goes in this push
+        push.send_again(store, left)
     # Refused for a reference to nothing by an answer that more batches followed (what they
     # referred to may have come in one of those), and by the latest answer; None once resent.
     missing: list[str] | None = []
@@ -134,7 +138,7 @@ def _push_all(
             if ahead is not None and len(flight) < depth:  # the moment the answer comes
                 flight.append((ahead, send(ahead, flight[-1][0].batch_id if flight else None)))
                 ahead = None
-            rec = push.record(store, box, answer)
+            rec = push.record(store, box, answer, remember_missing=missing is not None)
             wal.poke()
             result.pushed += rec.pushed
             result.rejected += rec.rejected
@@ -152,6 +156,8 @@ def _push_all(
                     push.send_again(store, missing)
                     result.rejected -= len(missing)
                     missing = None
+                elif missing is not None:  # the latest answer's: no batch came after them
+                    push.send_again(store, [])
                 nxt = push.prepare(store, limit)
                 if nxt is not None:
                     flight.append((nxt, send(nxt)))

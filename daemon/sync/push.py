@@ -110,8 +110,16 @@ def prepare(store: Store, limit: int, *, after: Sequence[Outbox] = ()) -> Outbox
         return batch
 
 
-def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
-    """Record the cloud's answer to `box`: versions, merged results, refusals, conflicts."""
+# Ids refused for a reference to an object a later batch of the push may bring, waiting for
+# their one more try (`send_again`): kept in `_meta` with the refusals, so that a sync cut off
+# before that try leaves them to the next one (`left_to_send_again`).
+SEND_AGAIN_KEY = "push_send_again"
+
+
+def record(store: Store, box: Outbox, answer: dict[str, Any], *,
+           remember_missing: bool = False) -> Recorded:
+    """Record the cloud's answer to `box`: versions, merged results, refusals, conflicts.
+    `remember_missing`: the push will send its missing-reference refusals once more."""
     results = answer.get("results") or []
     sent = {h[0]: h for h in box.heads} if results else {}  # a compact answer's all by id
     out = Recorded()
@@ -189,18 +197,32 @@ def record(store: Store, box: Outbox, answer: dict[str, Any]) -> Recorded:
                  orjson.dumps(c.get("loser")), orjson.dumps(c.get("kept"))),
             )
             out.conflicts += 1
+        if remember_missing and out.missing:
+            left = left_to_send_again(store)
+            store.set_meta(SEND_AGAIN_KEY, json_ids([*left, *out.missing]))
         store.conn.execute("DELETE FROM _outbox WHERE batch_id = ?", (box.batch_id,))
     return out
 
 
 def send_again(store: Store, ids: Sequence[str]) -> None:
     """Lift the refusals of `ids`, so that their changes go out in the next batch read from the
-    journal's front. For changes refused for a reference to an object that a later batch of
+    journal's front, and forget the refusals remembered for it (`record`), `ids` or not: each
+    gets one more try. For changes refused for a reference to an object that a later batch of
     the same push brought: a batch holds the objects that began first, so an invoice edited to
     point at a counterparty made after it may go a batch ahead of that counterparty."""
+    if not ids and not store.meta(SEND_AGAIN_KEY):
+        return  # nothing to lift or forget: no write transaction
     with store.write():
         store.conn.execute(f"DELETE FROM _rejected WHERE id IN (SELECT value FROM {IDS})",
                            (json_ids(ids),))
+        store.conn.execute("DELETE FROM _meta WHERE key = ?", (SEND_AGAIN_KEY,))
+
+
+def left_to_send_again(store: Store) -> list[str]:
+    """The refusals a sync cut off before their one more try left remembered."""
+    raw = store.meta(SEND_AGAIN_KEY)
+    ids = orjson.loads(raw) if raw else []
+    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
 
 
 def _rebase(store: Store, entity: Entity, oid: str, sent: dict[str, Any],

@@ -430,6 +430,32 @@ def test_an_edit_referring_to_an_object_a_later_batch_brings_is_sent_again(
     assert_settled(site, a)
 
 
+def test_a_refusal_for_a_later_batch_left_by_a_sync_cut_off_is_sent_again_next_time(
+    site: Site, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sync stops after its first batch, before the batch that brings the reference and
+    before the one more try: the next sync sends the refused change again."""
+    monkeypatch.setattr(engine, "PUSH_BATCH", 2)
+    org = site.orgs[0]
+    cp, item = catalogs(site)
+    doc = site.store.put("sales_invoices", invoice(org, cp, item, 1))["id"]
+    a = site.add("depot", orgs=[org])
+    a.store.put("sales_invoices", {"total": 5.0}, id=doc)
+    a.store.put("counterparties", {"name": "Filler one"})
+    a.store.put("counterparties", {"name": "Filler two"})
+    new_cp = a.store.put("counterparties", {"name": "Made later"})["id"]
+    a.store.put("sales_invoices", {"counterparty": new_cp}, id=doc)
+    cut = a.ws.sync(should_stop=lambda: True)
+    assert cut.ok and cut.rejected == 1, cut
+    assert a.store.scalar("SELECT count(*) FROM _rejected WHERE id = ?", (doc,)) == 1
+    r = a.synced()
+    assert r.rejected == 0, r
+    fields = site.store.require("sales_invoices", doc)["fields"]
+    assert (fields["counterparty"], fields["total"]) == (new_cp, 5.0)
+    assert a.store.scalar("SELECT count(*) FROM _rejected") == 0
+    assert_settled(site, a)
+
+
 def test_a_reference_to_nothing_is_sent_again_once_and_then_kept_flagged(
     site: Site, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
