@@ -220,8 +220,10 @@ def send_again(store: Store, ids: Sequence[str]) -> None:
 
 def left_to_send_again(store: Store) -> list[str]:
     """The refusals a sync cut off before their one more try left remembered."""
-    raw = store.meta(SEND_AGAIN_KEY)
-    ids = orjson.loads(raw) if raw else []
+    try:
+        ids = orjson.loads(store.meta(SEND_AGAIN_KEY) or "[]")
+    except (orjson.JSONDecodeError, TypeError):
+        return []  # not ours to read: nothing is lost, the changes stay flagged
     return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
 
 
