@@ -169,13 +169,25 @@ def _flat_window(store: Store, e: Entity, after: int, upto: int, eligible: str) 
     """The window's changes of `e`, read in journal order and grouped by object here: for an
     object without lines, which mostly has one row in a window. Grouping in SQL sorted the
     window by id and then back by seq (a window of 10,000 rows read in 61 ms that way, 54 this
-    way); an object with more rows has its JSON built for each, and one kept."""
+    way); an object with more rows has its JSON built for each, and one kept.
+
+    Each object's row is found by the rowid its journal row names (`rid`), checked against the
+    id: a window of new objects reads their rows in the order they were written, where a
+    search by id jumps about the whole table (10,000 rows of 200,000: 30-37 ms against 44-53).
+    A row not found that way (a delete, a row written before rowids were journaled, or moved
+    since: VACUUM may renumber rowids) is looked up again by id."""
+    sql = (f"SELECT j.seq, {_change_sql(e, 'j', 'j.at')}, j.at FROM _journal j "
+           f"LEFT JOIN {q(e.table)} t ON {{on}} LEFT JOIN _versions v ON v.id = j.id "
+           f"WHERE {{rows}} AND j.entity = ?3 AND {eligible} ORDER BY j.seq")
     rows: list[Any] = store.conn.execute(
-        f"SELECT j.seq, {_change_sql(e, 'j', 'j.at')}, j.at FROM _journal j "
-        f"LEFT JOIN {q(e.table)} t ON t.id = j.id LEFT JOIN _versions v ON v.id = j.id "
-        f"WHERE j.seq > ?1 AND j.seq <= ?2 AND j.entity = ?3 AND {eligible} ORDER BY j.seq",
-        (after, upto, e.name),
-    ).fetchall()
+        sql.format(on="t.rowid = j.rid AND t.id = j.id", rows="j.seq > ?1 AND j.seq <= ?2"),
+        (after, upto, e.name)).fetchall()
+    missed = [r[0] for r in rows if r[3] == "delete"]
+    if missed:
+        found = {r[0]: r for r in store.conn.execute(
+            sql.format(on="t.id = j.id", rows="j.seq IN (SELECT value FROM json_each(?4))"),
+            (after, upto, e.name, orjson.dumps(missed).decode()))}
+        rows = [found.get(r[0], r) for r in rows]
     if len({r[1] for r in rows}) == len(rows):  # one row each: the common case
         return [(*r[:5], 1) for r in rows]
     return _coalesced(rows)

@@ -29,8 +29,10 @@ JOURNAL_TABLE = f"""CREATE TABLE _journal(
     op TEXT NOT NULL {FAIL},      -- I, U or D: informational; sync reads the current state
     org TEXT,                     -- on deletes and moves: the organization the object had
     origin TEXT,                  -- who made the change, stamped by a sync apply; NULL = local
-    at REAL                       -- unix time of an update or delete (for "newest wins");
+    at REAL,                      -- unix time of an update or delete (for "newest wins");
                                   -- NULL on inserts, new section rows and number-only changes
+    rid INTEGER                   -- the object's rowid in its table as written, where a window
+                                  -- finds it without a search by id; NULL on deletes, sections
 )"""
 COUNTERS_TABLE = f"""CREATE TABLE _counters(
     entity TEXT PRIMARY KEY {FAIL},
@@ -148,10 +150,11 @@ def capture_triggers(e: Entity) -> list[str]:
     cascade = "".join(f"DELETE FROM {q(s.table)} WHERE owner = OLD.id; " for s in e.sections)
     stmts = [
         f"CREATE TRIGGER {q('_cap_' + name + '_i')} AFTER INSERT ON {t} BEGIN "
-        f"INSERT INTO _journal(entity, id, op) VALUES ('{name}', NEW.id, 'I'); END",
+        f"INSERT INTO _journal(entity, id, op, rid) "
+        f"VALUES ('{name}', NEW.id, 'I', NEW.rowid); END",
         f"CREATE TRIGGER {q('_cap_' + name + '_u')} AFTER UPDATE {timed} ON {t} BEGIN "
-        f"INSERT INTO _journal(entity, id, op, org, at) "
-        f"VALUES ('{name}', NEW.id, 'U', {moved}, {NOW}); END",
+        f"INSERT INTO _journal(entity, id, op, org, at, rid) "
+        f"VALUES ('{name}', NEW.id, 'U', {moved}, {NOW}, NEW.rowid); END",
         f"CREATE TRIGGER {q('_cap_' + name + '_k')} AFTER UPDATE OF id ON {t} "
         f"WHEN OLD.id IS NOT NEW.id BEGIN "
         f"INSERT INTO _journal(entity, id, op, org, at) "
@@ -163,7 +166,8 @@ def capture_triggers(e: Entity) -> list[str]:
     if num is not None:
         stmts.append(
             f"CREATE TRIGGER {q('_cap_' + name + '_n')} AFTER UPDATE OF {q(num.name)} ON {t} "
-            f"BEGIN INSERT INTO _journal(entity, id, op) VALUES ('{name}', NEW.id, 'U'); END"
+            f"BEGIN INSERT INTO _journal(entity, id, op, rid) "
+            f"VALUES ('{name}', NEW.id, 'U', NEW.rowid); END"
         )
     for s in e.sections:
         stmts.extend(section_triggers(e, s))

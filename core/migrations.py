@@ -23,7 +23,7 @@ from core.ddl import (
     q,
 )
 from core.errors import StoreError
-from core.schema import parse_schema
+from core.schema import Schema, parse_schema
 
 
 def _rebuild(conn: apsw.Connection, table: str, create: str) -> None:
@@ -44,8 +44,7 @@ def _rebuild(conn: apsw.Connection, table: str, create: str) -> None:
 def _to_2(conn: apsw.Connection) -> None:
     """Inserts without a statement journal: constraints ON CONFLICT FAIL, no SQL function in
     anything an INSERT sets off, numbering in two triggers (core/ddl.py says why)."""
-    source = conn.execute("SELECT value FROM _meta WHERE key = 'schema'").fetchall()[0][0]
-    schema = parse_schema(str(source), origin="_meta")
+    schema = _schema_of(conn)
     for (name,) in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'trigger'").fetchall():
         conn.execute(f"DROP TRIGGER {q(str(name))}")
     _rebuild(conn, "_journal", JOURNAL_TABLE)
@@ -63,9 +62,29 @@ def _to_2(conn: apsw.Connection) -> None:
                 conn.execute(stmt)
 
 
+def _to_3(conn: apsw.Connection) -> None:
+    """Journal rows name the rowid of the object's row (`rid`), so that a sync's window finds
+    the row without a search by id. Rows journaled before have none and are found by id."""
+    columns = {str(r[1]) for r in conn.execute("PRAGMA table_info(_journal)")}
+    if "rid" not in columns:  # a format 1 file rebuilt by `_to_2` has it already
+        conn.execute("ALTER TABLE _journal ADD COLUMN rid INTEGER")
+    for (name,) in conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND name GLOB '_cap_*'"
+    ).fetchall():
+        conn.execute(f"DROP TRIGGER {q(str(name))}")
+    for e in _schema_of(conn).entities.values():
+        for stmt in capture_triggers(e):
+            conn.execute(stmt)
+
+
+def _schema_of(conn: apsw.Connection) -> Schema:
+    source = conn.execute("SELECT value FROM _meta WHERE key = 'schema'").fetchall()[0][0]
+    return parse_schema(str(source), origin="_meta")
+
+
 # store_format 1 is what core.ddl.BASE_TABLES created first.
-MIGRATIONS: dict[int, Callable[[apsw.Connection], None]] = {2: _to_2}
-CURRENT = 2
+MIGRATIONS: dict[int, Callable[[apsw.Connection], None]] = {2: _to_2, 3: _to_3}
+CURRENT = 3
 
 
 def check(found: int, path: Path) -> None:

@@ -119,10 +119,11 @@ def fresh(path: Path, schema: Schema, *, capture: bool) -> Any:
 # trigger stamping its time, keeping _versions, or reading the writer's origin from _meta. The
 # first two give every insert a statement journal (core/ddl.py says why).
 NO_OP_TRIGGER = "CREATE TRIGGER t AFTER INSERT ON counterparties BEGIN SELECT 1; END"
-JOURNAL_ROW = "INSERT INTO _journal(entity, id, op) VALUES ('counterparties', NEW.id, 'I'); "
+JOURNAL_ROW = ("INSERT INTO _journal(entity, id, op, rid) "
+               "VALUES ('counterparties', NEW.id, 'I', NEW.rowid); ")
 WITH_TIME = (
-    "INSERT INTO _journal(entity, id, op, at) VALUES ('counterparties', NEW.id, 'I', "
-    "(julianday('now') - 2440587.5) * 86400.0); "
+    "INSERT INTO _journal(entity, id, op, rid, at) VALUES ('counterparties', NEW.id, 'I', "
+    "NEW.rowid, (julianday('now') - 2440587.5) * 86400.0); "
 )
 WITH_VERSIONS = JOURNAL_ROW + (
     "INSERT INTO _versions(id, version, deleted, at) VALUES (NEW.id, last_insert_rowid(), 0, "
@@ -130,8 +131,8 @@ WITH_VERSIONS = JOURNAL_ROW + (
     "version = excluded.version, deleted = 0, at = excluded.at; "
 )
 WITH_ORIGIN = (
-    "INSERT INTO _journal(entity, id, op, origin) VALUES ('counterparties', NEW.id, 'I', "
-    "(SELECT value FROM _meta WHERE key = 'origin')); "
+    "INSERT INTO _journal(entity, id, op, rid, origin) VALUES ('counterparties', NEW.id, 'I', "
+    "NEW.rowid, (SELECT value FROM _meta WHERE key = 'origin')); "
 )
 STEPS = ("plain", "trigger", "journal", "capture", "abort", "+time", "+versions", "+origin")
 

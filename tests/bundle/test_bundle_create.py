@@ -15,7 +15,7 @@ import pytest
 import bundle_builder.create as create_mod
 from bundle_builder import build_bundle_file, build_bundle_for, create_bundle, download_name
 from cloud.registry import Registry
-from core import Conflict, Store
+from core import Conflict, Store, migrations
 from tests.bundle.bundle_helpers import BIN, fill_tenant, run_env
 
 
@@ -205,5 +205,5 @@ def test_a_tenant_of_an_older_store_format_is_upgraded_for_its_bundle(tmp_path):
     res = build_bundle_for(reg, ws, tmp_path / "depot.zip")
     assert res.counts["sales_invoices"] == 1 and res.counts["counterparties"] == 1
     with Store.open(path) as store:
-        assert store.meta("store_format") == 2
+        assert store.meta("store_format") == migrations.CURRENT
     reg.close()

@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import apsw
+import orjson
 
 from core import Store, migrations
 
@@ -32,14 +33,17 @@ def test_format_1_is_upgraded_with_every_row_kept(tmp_path: Path) -> None:
     path = format_1(tmp_path / "old.db")
     tables = ["_journal", "_counters", "_versions", "_history", "_meta", "organizations",
               "counterparties", "items", "sales_invoices", "sales_invoices_lines", "payments"]
-    before = {t: dump(path, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
+    columns = {"_journal": "seq, entity, id, op, org, origin, at"}  # format 3 adds `rid`
+    read = {t: f"SELECT {columns.get(t, '*')} FROM {t} ORDER BY 1, 2" for t in tables}
+    before = {t: dump(path, sql) for t, sql in read.items()}
     assert before["_meta"] and ("store_format", 1) in before["_meta"]
     with Store.open(path) as store:
-        assert store.meta("store_format") == migrations.CURRENT == 2
+        assert store.meta("store_format") == migrations.CURRENT == 3
         objects = {e: store.list_objects(e) for e in store.schema.entities}
-    after = {t: dump(path, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
+    after = {t: dump(path, sql) for t, sql in read.items()}
+    assert {r[0] for r in dump(path, "SELECT rid FROM _journal")} == {None}
     before["_meta"].remove(("store_format", 1))
-    after["_meta"].remove(("store_format", 2))
+    after["_meta"].remove(("store_format", 3))
     assert after == before
     assert dump(path, "PRAGMA integrity_check") == [("ok",)]
     # the objects read back whole: an invoice with its line, numbered with the old prefix
@@ -85,5 +89,46 @@ def test_two_programs_opening_an_old_file_at_once_upgrade_it_once(tmp_path: Path
     migrations.upgrade(late, 1, path)
     late.close()
     with Store.open(path) as store:
-        assert store.meta("store_format") == 2
+        assert store.meta("store_format") == migrations.CURRENT
         assert len(store.list_objects("counterparties")) == 1
+
+
+def format_2(path: Path) -> Path:
+    """An infobase as format 2 made it: journal rows without `rid`, triggers that write none."""
+    from core.ddl import capture_triggers
+    from core.schema import default_schema
+
+    schema = default_schema()
+    Store.create(path, schema, prefix="K7").close()
+    conn = apsw.Connection(str(path))
+    with conn:
+        for (name,) in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE name GLOB '_cap_*'").fetchall():
+            conn.execute(f'DROP TRIGGER "{name}"')
+        conn.execute("ALTER TABLE _journal DROP COLUMN rid")
+        for e in schema.entities.values():
+            for stmt in capture_triggers(e):
+                conn.execute(stmt.replace(", rid)", ")").replace(", NEW.rowid)", ")"))
+        conn.execute("UPDATE _meta SET value = 2 WHERE key = 'store_format'")
+    conn.close()
+    return path
+
+
+def test_format_2_journals_rowids_after_the_upgrade(tmp_path: Path) -> None:
+    from core.changes import outgoing_window
+    from daemon.sync.tables import ensure_workstation_tables
+
+    path = format_2(tmp_path / "old.db")
+    other = sqlite3.connect(path, isolation_level=None)  # another program, before the upgrade
+    old = str(uuid.uuid4())
+    other.execute("INSERT INTO counterparties(id, name) VALUES (?, 'Old')", (old,))
+    other.close()
+    with Store.open(path) as store:
+        assert store.meta("store_format") == migrations.CURRENT == 3
+        new = store.put("counterparties", {"name": "New"})["id"]
+        rids = dict(store.conn.execute("SELECT id, max(rid) FROM _journal GROUP BY id"))
+        assert rids[old] is None
+        assert rids[new] == store.scalar("SELECT rowid FROM counterparties WHERE id = ?", (new,))
+        ensure_workstation_tables(store)
+        sent = {c["id"]: c for c in orjson.loads(outgoing_window(store, 100).body)}
+        assert sent[old]["fields"]["name"] == "Old" and sent[new]["fields"]["name"] == "New"

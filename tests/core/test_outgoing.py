@@ -128,3 +128,25 @@ def test_an_object_changed_often_travels_once_with_its_newest_time(store: Store,
     assert len(rows) >= 3 and ch["at"] == max(r[0] for r in rows if r[0] is not None)
     assert ch["fields"]["name"] == "Renamed again"
     assert out.rows == store.scalar("SELECT count(*) FROM _journal WHERE seq > ?", (first,))
+
+
+def test_a_row_whose_rowid_moved_is_found_by_its_id(store: Store) -> None:
+    """A journal row names the rowid its object had; a row since moved (VACUUM may renumber
+    rowids, a delete and a new insert of the same id gives another) is found by id, and a
+    rowid now holding another object never lends that object's fields."""
+    a = store.put("counterparties", {"name": "Alpha"})["id"]
+    b = store.put("counterparties", {"name": "Beta"})["id"]
+    c = store.put("counterparties", {"name": "Gamma"})["id"]
+    gone = store.put("counterparties", {"name": "Gone"})["id"]
+    store.delete("counterparties", gone)
+    with store.write():  # a's rows point at b's row, b's at nothing, c's rows have none
+        rid_b = store.scalar("SELECT rowid FROM counterparties WHERE id = ?", (b,))
+        store.conn.execute("UPDATE _journal SET rid = ? WHERE id = ?", (rid_b, a))
+        store.conn.execute("UPDATE _journal SET rid = 1000000 WHERE id = ?", (b,))
+        store.conn.execute("UPDATE _journal SET rid = NULL WHERE id = ?", (c,))
+    changes = {ch["id"]: ch for ch in sent(store)}
+    for oid in (a, b, c):
+        obj = store.get("counterparties", oid)
+        assert obj is not None
+        assert changes[oid]["op"] == "put" and changes[oid]["fields"] == obj["fields"]
+    assert changes[gone]["op"] == "delete" and changes[gone]["fields"] is None
