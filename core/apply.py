@@ -8,7 +8,7 @@ transaction.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -24,6 +24,7 @@ Fields = dict[str, Any]
 def upsert_objects(
     store: Store, entity: Entity, objects: Sequence[tuple[str, Fields]],
     *, known_new: Container[str] = (), in_one_statement: bool = False,
+    rows: str | None = None,
 ) -> None:
     """Create or replace each (id, fields) of `entity`, its tabular sections included.
 
@@ -38,9 +39,14 @@ def upsert_objects(
 
     `in_one_statement`: the new objects go in by one statement over a JSON array of them
     (`_insert_json`), which SQLite runs without Python's GIL, for a server whose other threads
-    have work meanwhile.
+    have work meanwhile. `rows`: that array as `new_rows` made it from `objects`, every one of
+    them new, made before the writer's transaction (so that it takes none of its time).
     """
     if not objects:
+        return
+    if rows is not None:
+        _insert_rows(store, entity.table, [f.name for f in entity.fields], rows)
+        _insert_sections(store, entity, objects, have=())
         return
     latest = dict(objects)  # an object given twice is written once, as given last
     unknown = [oid for oid in latest if oid not in known_new] if known_new else latest
@@ -56,6 +62,12 @@ def upsert_objects(
         updates = ", ".join(f"{q(n)} = excluded.{q(n)}" for n in names)
         store.conn.executemany(f"{insert} ON CONFLICT(id) DO UPDATE SET {updates}",
                                [(oid, *map(latest[oid].get, names)) for oid in have])
+    _insert_sections(store, entity, list(latest.items()), have=have)
+
+
+def _insert_sections(store: Store, entity: Entity, objects: Sequence[tuple[str, Fields]],
+                     *, have: Collection[str]) -> None:
+    """The objects' tabular-section rows, replacing those of the objects in `have`."""
     for s in entity.sections:
         snames = [f.name for f in s.fields]
         if have:
@@ -64,7 +76,7 @@ def upsert_objects(
         store.conn.executemany(
             f"INSERT INTO {q(s.table)}(owner, line_no, {', '.join(q(n) for n in snames)}) "
             f"VALUES (?, ?, {', '.join('?' * len(snames))})",
-            _section_rows(list(latest.items()), s.name, s.fields),
+            _section_rows(objects, s.name, s.fields),
         )
 
 
@@ -75,11 +87,22 @@ def _insert_json(store: Store, table: str, names: list[str], rows: list[tuple[An
     text = _as_json(rows)
     if text is None:
         return False
+    _insert_rows(store, table, names, text)
+    return True
+
+
+def _insert_rows(store: Store, table: str, names: list[str], text: str) -> None:
     columns = ", ".join(q(n) for n in ["id", *names])
     store.conn.execute(
         f"INSERT INTO {q(table)}({columns}) SELECT {_picks(len(names) + 1)} FROM json_each(?)",
         (text,))
-    return True
+
+
+def new_rows(entity: Entity, objects: Sequence[tuple[str, Fields]]) -> str | None:
+    """`objects` (each id once) as the JSON array `upsert_objects` inserts new ones by: made
+    ahead, outside the transaction that writes them. None for a value JSON cannot carry."""
+    names = [f.name for f in entity.fields]
+    return _as_json([(oid, *map(fields.get, names)) for oid, fields in objects])
 
 
 def _as_json(rows: Sequence[tuple[Any, ...]]) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from core.apply import new_rows
 from core.errors import OutpostError, ValidationError
 from core.objects import CANONICAL_ID, all_canonical, all_whole_and_valid, check_id, whole_and_valid
 from core.schema import Entity, Schema
@@ -36,13 +37,28 @@ class Parsed:
 
     changes: list[Incoming]
     error: ValidationError | None = None
+    # The changes as the rows the cloud inserts when it takes them all as new objects (the
+    # common long push): made here, while the writer still writes the batch before.
+    rows: str | None = None
 
 
 def parse_changes(schema: Schema, changes: Any) -> Parsed:
     try:
-        return Parsed(_parse(schema, changes))
+        read = _parse(schema, changes)
     except ValidationError as exc:
         return Parsed([], exc)
+    return Parsed(read, rows=_as_new_rows(read))
+
+
+def _as_new_rows(changes: list[Incoming]) -> str | None:
+    """`core.apply.new_rows` of a batch that may all be new: whole puts of one entity, each
+    with base 0. None for any other."""
+    if not changes:
+        return None
+    e = changes[0].entity
+    if not all(c.whole and c.base == 0 and c.entity is e for c in changes):
+        return None
+    return new_rows(e, [(c.id, c.fields or {}) for c in changes])
 
 
 def _parse(schema: Schema, changes: Any) -> list[Incoming]:

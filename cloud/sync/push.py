@@ -82,7 +82,8 @@ def _apply_once(
         check_position(store, ws.id, cursor)
         if parsed.error is not None:
             raise parsed.error
-        answer = _Apply(store, ident, scope_of(ident), compact).run(parsed.changes, trusting)
+        answer = _Apply(store, ident, scope_of(ident), compact).run(
+            parsed.changes, trusting, rows=parsed.rows)
         answer["batch"] = batch
         answer["max_changes"] = MAX_CHANGES  # a workstation sizes its next batches by it
         answer["in_flight"] = IN_FLIGHT  # and sends the next one before this answer by it
@@ -128,10 +129,13 @@ class _Apply:
         self.created: set[tuple[str, str]] = set()  # earlier in this batch: may be referred to
         self.new: set[str] = set()  # written as new: a plain INSERT, which fails if it was not
         self.incoming: list[Incoming] = []
+        self.rows: dict[str, str] = {}  # entity -> its writes as rows made ahead (core.apply)
 
-    def run(self, incoming: list[Incoming], trusting: bool) -> dict[str, Any]:
+    def run(self, incoming: list[Incoming], trusting: bool, *,
+            rows: str | None = None) -> dict[str, Any]:
         """Decide every object and write the batch. `trusting`: objects that say they are new
-        are not looked up (see the class); otherwise every object is."""
+        are not looked up (see the class); otherwise every object is. `rows`: the batch as
+        the rows inserted if all of it is taken as new (`Parsed.rows`)."""
         receive_only = self.scope.receive_only
         self.incoming = incoming
         waiting: list[tuple[Incoming, dict[str, Any] | None, Any]] = []
@@ -140,6 +144,8 @@ class _Apply:
         if trusting:
             fresh = self._fresh(maybe)
             if incoming and len(fresh) == len(incoming) and self._all_new(incoming, fresh):
+                if rows is not None:
+                    self.rows[incoming[0].entity.name] = rows
                 return self._write_and_answer()
             current, versions = self._current([ch for ch in incoming if ch.id not in fresh])
         else:
@@ -485,7 +491,8 @@ class _Apply:
             e = self.store.schema.entity(name)
             puts = [(oid, f) for oid, f in objs.items() if f is not None]
             dels = [oid for oid, f in objs.items() if f is None]
-            upsert_objects(self.store, e, puts, known_new=self.new, in_one_statement=True)
+            upsert_objects(self.store, e, puts, known_new=self.new, in_one_statement=True,
+                           rows=self.rows.get(name))
             delete_objects(self.store, e, dels)
 
     def _stamp(self, before: int) -> dict[str, int]:

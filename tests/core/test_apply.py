@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import Store
-from core.apply import upsert_objects
+from core.apply import new_rows, upsert_objects
 from tests.core.helpers import Refs, invoice_fields, journal
 
 
@@ -76,9 +76,12 @@ def test_one_statement_writes_exactly_what_executemany_writes(
         # A code of each one's own: an empty one would be numbered, and differ by that alone.
         bound = [(str(uuid.uuid4()), {**o, "code": f"K-{i}"}) for i, o in enumerate(objs)]
         sent = [(str(uuid.uuid4()), {**o, "code": f"K-{i}"}) for i, o in enumerate(objs)]
+        ahead = [(str(uuid.uuid4()), {**o, "code": f"K-{i}"}) for i, o in enumerate(objs)]
+        made = new_rows(e, ahead)  # as the cloud makes it before taking the writer
         with store.write():
             upsert_objects(store, e, bound)
             upsert_objects(store, e, sent, in_one_statement=True)
+            upsert_objects(store, e, ahead, rows=made)
 
         def read(ids: list[str]) -> list[Any]:
             return [store.conn.execute(
@@ -86,5 +89,6 @@ def test_one_statement_writes_exactly_what_executemany_writes(
                 "FROM items WHERE id = ?", (i,)).fetchone() for i in ids]
 
         assert read([i for i, _ in sent]) == read([i for i, _ in bound])
-        assert [r[0] for r in store.conn.execute("SELECT id FROM _journal ORDER BY seq")][-len(
-            sent):] == [i for i, _ in sent]  # inserted in the order given
+        assert made is None or read([i for i, _ in ahead]) == read([i for i, _ in bound])
+        assert [r[0] for r in store.conn.execute("SELECT id FROM _journal ORDER BY seq")][-2 * len(
+            sent):] == [i for i, _ in sent + ahead]  # inserted in the order given
