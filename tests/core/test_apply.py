@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import Store
-from core.apply import new_rows, upsert_objects
+from core.apply import new_rows, set_versions, upsert_objects
 from tests.core.helpers import Refs, invoice_fields, journal
 
 
@@ -92,3 +92,15 @@ def test_one_statement_writes_exactly_what_executemany_writes(
         assert made is None or read([i for i, _ in ahead]) == read([i for i, _ in bound])
         assert [r[0] for r in store.conn.execute("SELECT id FROM _journal ORDER BY seq")][-2 * len(
             sent):] == [i for i, _ in sent + ahead]  # inserted in the order given
+
+
+def test_versions_are_recorded_whatever_their_order_and_the_last_given_wins(store: Store) -> None:
+    ids = [str(uuid.uuid4()) for _ in range(50)]
+    with store.write():
+        set_versions(store, [(oid, n, False, None) for n, oid in enumerate(ids, 1)])
+        set_versions(store, [(ids[0], 100, False, 1.5), (ids[1], 7, True, None),
+                             (ids[0], 101, True, 2.5)])  # ids[0] twice: the later one counts
+    got = {r[0]: tuple(r[1:]) for r in store.conn.execute(
+        "SELECT id, version, deleted, at FROM _versions")}
+    assert got[ids[0]] == (101, 1, 2.5) and got[ids[1]] == (7, 1, None)
+    assert all(got[oid] == (n, 0, None) for n, oid in enumerate(ids, 1) if n > 2)
