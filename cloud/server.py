@@ -24,7 +24,8 @@ SHUTDOWN_TIMEOUT = 10  # seconds; a TLS client that vanished would otherwise hol
 # tenant's writer gives the GIL up around every SQLite statement of a batch and then waits to
 # take it back while a request thread reads the next batch in Python; at 0.5 ms a push of
 # 100,000 objects kept its writer busy 1.36 times its CPU time instead of 1.43 (own time 1.86 s
-# against 2.03, medians of 6 interleaved runs; docs/performance.md).
+# against 2.03, medians of 6 interleaved runs; 8 more: 1.77 against 1.84 s, the whole program
+# 2.07 against 2.23; docs/performance.md).
 SWITCH_INTERVAL = 0.0005
 
 
