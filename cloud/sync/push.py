@@ -13,7 +13,7 @@ from typing import Any
 import apsw
 import orjson
 
-from cloud.sync.incoming import MAX_CHANGES, Incoming, Parsed, parse_changes
+from cloud.sync.incoming import MAX_CHANGES, AllNew, Incoming, Parsed, parse_changes
 from cloud.sync.nodes import check_position
 from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
@@ -83,7 +83,7 @@ def _apply_once(
         if parsed.error is not None:
             raise parsed.error
         answer = _Apply(store, ident, scope_of(ident), compact).run(
-            parsed.changes, trusting, rows=parsed.rows)
+            parsed.changes, trusting, ahead=parsed.all_new)
         answer["batch"] = batch
         answer["max_changes"] = MAX_CHANGES  # a workstation sizes its next batches by it
         answer["in_flight"] = IN_FLIGHT  # and sends the next one before this answer by it
@@ -132,20 +132,20 @@ class _Apply:
         self.rows: dict[str, str] = {}  # entity -> its writes as rows made ahead (core.apply)
 
     def run(self, incoming: list[Incoming], trusting: bool, *,
-            rows: str | None = None) -> dict[str, Any]:
+            ahead: AllNew | None = None) -> dict[str, Any]:
         """Decide every object and write the batch. `trusting`: objects that say they are new
-        are not looked up (see the class); otherwise every object is. `rows`: the batch as
-        the rows inserted if all of it is taken as new (`Parsed.rows`)."""
+        are not looked up (see the class); otherwise every object is. `ahead`: the batch read
+        ahead as new objects (`Parsed.all_new`), if it may be one."""
         receive_only = self.scope.receive_only
         self.incoming = incoming
+        if trusting and ahead is not None and self._take_ahead(ahead):
+            return self._write_and_answer()
         waiting: list[tuple[Incoming, dict[str, Any] | None, Any]] = []
         maybe = [ch for ch in incoming  # what may be new as pushed: whole, base 0, may be sent
                  if ch.whole and ch.base == 0 and ch.entity.name not in receive_only]
         if trusting:
             fresh = self._fresh(maybe)
             if incoming and len(fresh) == len(incoming) and self._all_new(incoming, fresh):
-                if rows is not None:
-                    self.rows[incoming[0].entity.name] = rows
                 return self._write_and_answer()
             current, versions = self._current([ch for ch in incoming if ch.id not in fresh])
         else:
@@ -216,6 +216,24 @@ class _Apply:
         self.writes[e.name] = dict(zip(ids, [ch.fields for ch in incoming], strict=True))
         self.new.update(ids)
         self._applied(ids)
+        return True
+
+    def _take_ahead(self, ahead: AllNew) -> bool:
+        """`_all_new` for a batch read ahead, with no step per object here: for an entity that
+        refers to no other (nothing to look up) and that the workstation may send. False
+        (nothing taken): decide the usual way."""
+        e = ahead.entity
+        if e.refers or e.name in self.scope.receive_only:
+            return False
+        if not e.shared:  # a shared catalog is carried everywhere
+            orgs = {self._org(e, oid, fields) for oid, fields in ahead.objects.items()}
+            if any(self.scope.refusal(e, org) is not None for org in orgs):
+                return False
+        self.writes[e.name] = dict(ahead.objects)
+        self.new.update(ahead.objects)
+        self._applied(ahead.ids)
+        if ahead.rows is not None:
+            self.rows[e.name] = ahead.rows
         return True
 
     def _write_and_answer(self) -> dict[str, Any]:
@@ -490,9 +508,12 @@ class _Apply:
         for name, objs in self.writes.items():
             e = self.store.schema.entity(name)
             puts = [(oid, f) for oid, f in objs.items() if f is not None]
+            rows = self.rows.get(name)
+            if rows is not None:  # a batch taken whole as new: puts only, made into rows ahead
+                upsert_objects(self.store, e, puts, rows=rows)
+                continue
             dels = [oid for oid, f in objs.items() if f is None]
-            upsert_objects(self.store, e, puts, known_new=self.new, in_one_statement=True,
-                           rows=self.rows.get(name))
+            upsert_objects(self.store, e, puts, known_new=self.new, in_one_statement=True)
             delete_objects(self.store, e, dels)
 
     def _stamp(self, before: int) -> dict[str, int]:

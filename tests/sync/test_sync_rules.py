@@ -103,6 +103,28 @@ def test_receive_only_entities_are_refused_flagged_kept_and_not_resent(site: Sit
                                 ("items", item): a.store.require("items", item)["fields"]})
 
 
+def test_a_batch_of_new_objects_is_taken_whole_only_where_it_may_be(site: Site) -> None:
+    """A batch of new objects of one entity is taken whole by the cloud, read ahead with no
+    step per object in its writer; not when the entity is one the workstation only receives,
+    nor when the objects are of an organization it does not carry."""
+    a = site.add("depot", orgs=[site.orgs[0]], receive_only=["items"])
+    items = [a.store.put("items", {"name": f"Depot item {i}", "price": 1})["id"]
+             for i in range(3)]
+    r = a.synced()
+    assert (r.pushed, r.rejected) == (0, 3)
+    assert all(site.store.get("items", i) is None for i in items)
+    branches = [a.store.put("organizations", {"name": f"Branch {i}"})["id"] for i in range(2)]
+    r = a.synced()
+    assert (r.pushed, r.rejected) == (0, 2)
+    assert all(site.store.get("organizations", o) is None for o in branches)
+    made = [a.store.put("counterparties", {"name": f"New {i}"})["id"] for i in range(3)]
+    r = a.synced()
+    assert (r.pushed, r.rejected) == (3, 0)
+    assert [site.store.require("counterparties", c)["fields"]["name"] for c in made] == [
+        "New 0", "New 1", "New 2"]
+    assert status(a)["rejected"] == 5
+
+
 def test_a_document_of_an_organization_not_carried_is_refused(site: Site) -> None:
     org, other = site.orgs
     cp, item = catalogs(site)
