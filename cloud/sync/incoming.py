@@ -58,10 +58,10 @@ def parse_changes(schema: Schema, changes: Any) -> Parsed:
         read = _parse(schema, changes)
     except ValidationError as exc:
         return Parsed([], exc)
-    return Parsed(read, all_new=_all_new(read))
+    return Parsed(read, all_new=_read_ahead(read))
 
 
-def _all_new(changes: list[Incoming]) -> AllNew | None:
+def _read_ahead(changes: list[Incoming]) -> AllNew | None:
     """The batch as `AllNew`, when it may be one; None for any other."""
     if not changes:
         return None
