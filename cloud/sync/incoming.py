@@ -38,7 +38,6 @@ class AllNew:
     writer no step per object (cloud.sync.push)."""
 
     entity: Entity
-    ids: list[str]  # in the batch's order
     objects: dict[str, dict[str, Any]]  # id -> fields, in the batch's order
     rows: str | None  # core.apply.new_rows of them; None: a value JSON cannot carry
 
@@ -68,9 +67,8 @@ def _read_ahead(changes: list[Incoming]) -> AllNew | None:
     e = changes[0].entity
     if not all(c.whole and c.base == 0 and c.entity is e for c in changes):
         return None
-    ids = [c.id for c in changes]
-    objects = dict(zip(ids, [c.fields or {} for c in changes], strict=True))
-    return AllNew(e, ids, objects, new_rows(e, list(objects.items())))
+    objects = {c.id: c.fields or {} for c in changes}  # each id once: _parse checked it
+    return AllNew(e, objects, new_rows(e, list(objects.items())))
 
 
 def _parse(schema: Schema, changes: Any) -> list[Incoming]:

@@ -208,32 +208,30 @@ class _Apply:
         e = incoming[0].entity
         if any(fresh.values()) or any(ch.entity is not e for ch in incoming):
             return False
-        if not e.shared:  # a shared catalog is carried everywhere
-            orgs = {self._org(e, ch.id, ch.fields or {}) for ch in incoming}
-            if any(self.scope.refusal(e, org) is not None for org in orgs):
-                return False
-        ids = [ch.id for ch in incoming]
-        self.writes[e.name] = dict(zip(ids, [ch.fields for ch in incoming], strict=True))
-        self.new.update(ids)
-        self._applied(ids)
-        return True
+        return self._take_whole(e, {ch.id: ch.fields or {} for ch in incoming})
 
     def _take_ahead(self, ahead: AllNew) -> bool:
-        """`_all_new` for a batch read ahead, with no step per object here: for an entity that
-        refers to no other (nothing to look up) and that the workstation may send. False
-        (nothing taken): decide the usual way."""
+        """`_all_new` for a batch read ahead, with no step per object before the check of its
+        organizations: for an entity that refers to no other (nothing to look up) and that the
+        workstation may send. False (nothing taken): decide the usual way."""
         e = ahead.entity
         if e.refers or e.name in self.scope.receive_only:
             return False
+        return self._take_whole(e, ahead.objects, ahead.rows)
+
+    def _take_whole(self, e: Entity, objects: dict[str, dict[str, Any]],
+                    rows: str | None = None) -> bool:
+        """Take `objects` (id -> fields) of `e` as new, unless one is of an organization the
+        workstation may not write. `rows`: them as core.apply.new_rows made them."""
         if not e.shared:  # a shared catalog is carried everywhere
-            orgs = {self._org(e, oid, fields) for oid, fields in ahead.objects.items()}
+            orgs = {self._org(e, oid, fields) for oid, fields in objects.items()}
             if any(self.scope.refusal(e, org) is not None for org in orgs):
                 return False
-        self.writes[e.name] = dict(ahead.objects)
-        self.new.update(ahead.objects)
-        self._applied(ahead.ids)
-        if ahead.rows is not None:
-            self.rows[e.name] = ahead.rows
+        self.writes[e.name] = dict(objects)  # a copy: a batch read ahead stays as read
+        self.new.update(objects)
+        self._applied(list(objects))
+        if rows is not None:
+            self.rows[e.name] = rows
         return True
 
     def _write_and_answer(self) -> dict[str, Any]:
