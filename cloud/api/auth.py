@@ -40,12 +40,18 @@ basic = _Basic(auto_error=False, realm="outpost",
                description="A login and password of the tenant named in the path.")
 
 
-def registry(request: Request) -> Registry:
+# Dependencies that do no I/O are `async def`: FastAPI runs a plain `def` dependency in its
+# thread pool, a hand-off to a worker thread and back for each one, which cost a no-change sync
+# more than the work it asks for (docs/performance.md). Checking a password stays a plain
+# `def`: scrypt is meant to be slow and must not hold up the event loop.
+
+
+async def registry(request: Request) -> Registry:
     reg: Registry = request.app.state.registry
     return reg
 
 
-def stores(request: Request) -> TenantStores:
+async def stores(request: Request) -> TenantStores:
     s: TenantStores = request.app.state.stores
     return s
 
@@ -59,14 +65,14 @@ def current_user(
     return reg.authenticate(tenant, credentials.username, credentials.password)
 
 
-def data_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def data_user(user: Annotated[User, Depends(current_user)]) -> User:
     """A user who may read and write the tenant's objects: admin or user, not sync."""
     if not user.may_use_data:
         raise Forbidden(f"the {user.role} role may only sync; it cannot use the data API")
     return user
 
 
-def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     if not user.is_admin:
         raise Forbidden("only a tenant admin may manage workstations")
     return user
