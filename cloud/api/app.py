@@ -51,7 +51,10 @@ def create_app(data_dir: Path | str, *, registry: Registry | None = None) -> Fas
         """Is the service up (no authentication)."""
         return JSONOut({"status": "ok", "version": __version__})
 
+    # Routes match in the order they are added, and sync calls are most of the traffic (every
+    # workstation, every few minutes or seconds): their router comes first. The prefixes do not
+    # overlap, so the order changes nothing else.
+    app.include_router(routes_sync.router)
     app.include_router(routes_data.router)
     app.include_router(routes_workstations.router)
-    app.include_router(routes_sync.router)
     return app
