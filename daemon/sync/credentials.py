@@ -61,6 +61,7 @@ class Credentials:
         self.account = account  # e.g. "<tenant>/<workstation id>"
         self.file = home.state / "credentials.enc"
         self.marker = home.state / "credentials.where"
+        self._key_cache: Fernet | None = None
 
     @classmethod
     def of(cls, home: Home, tenant: str, workstation: str) -> Credentials:
@@ -129,6 +130,13 @@ class Credentials:
         self.marker.write_text(where)
 
     def _fernet(self) -> Fernet:
+        """The file's key, derived once per instance: the daemon reads the token at every sync
+        (a login from another process may have changed it), but the key never changes."""
+        if self._key_cache is None:
+            self._key_cache = self._derive()
+        return self._key_cache
+
+    def _derive(self) -> Fernet:
         # here, not at the top: only a token kept in the file needs cryptography
         from cryptography.fernet import Fernet
         from cryptography.hazmat.primitives import hashes
