@@ -95,7 +95,7 @@ def _insert_json(store: Store, table: str, names: list[str], rows: list[tuple[An
 def _insert_rows(store: Store, table: str, names: list[str], text: str) -> None:
     columns = ", ".join(q(n) for n in ["id", *names])
     store.conn.execute(
-        f"INSERT INTO {q(table)}({columns}) SELECT {_picks(len(names) + 1)} FROM json_each(?)",
+        f"INSERT INTO {q(table)}({columns}) SELECT {_picks(len(names) + 1)} FROM {ROWS}",
         (text,))
 
 
@@ -121,8 +121,14 @@ def _as_json(rows: Sequence[tuple[Any, ...]]) -> str | None:
         return None
 
 
+# A JSON array of rows (`_as_json`) as a table, a row's values picked by `_picks`. jsonb_each
+# hands each row over as JSONB, which `->>` reads as it is; json_each hands it over as text,
+# which each `->>` parsed again: 10,000 versions into 150,000 took 37 ms against 49.
+ROWS = "jsonb_each(?)"
+
+
 def _picks(n: int) -> str:
-    """SQL for the first `n` values of each row of `json_each`: a row is a JSON array."""
+    """SQL for the first `n` values of each row of `ROWS`: a row is a JSON array."""
     return ", ".join(f"value->>{i}" for i in range(n))
 
 
@@ -167,7 +173,7 @@ def set_versions(store: Store, versions: Iterable[tuple[str, int, bool, float | 
         return
     store.conn.execute(  # WHERE true: an upsert's SELECT needs a clause before ON CONFLICT
         f"INSERT INTO _versions(id, version, deleted, at) SELECT {_picks(4)} "
-        f"FROM json_each(?) WHERE true {upsert}", (text,))
+        f"FROM {ROWS} WHERE true {upsert}", (text,))
 
 
 def mute_since(store: Store, seq: int) -> None:
