@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cloud.api import errors, routes_data, routes_sync, routes_workstations
+from cloud.api.heads import Heads
 from cloud.api.models import Health
 from cloud.api.responses import JSONOut
 from cloud.api.stores import TenantStores
@@ -44,6 +46,11 @@ def create_app(data_dir: Path | str, *, registry: Registry | None = None) -> Fas
     )
     app.state.registry = reg
     app.state.stores = stores
+
+    async def read_head(tenant: str) -> int:
+        return await run_in_threadpool(lambda: stores.get(tenant).head())
+
+    app.state.heads = Heads(read_head)
     errors.install(app)
 
     @app.get(f"{API}/health", tags=["service"], responses={200: {"model": Health}})

@@ -7,8 +7,6 @@ carries that token as a Bearer credential.
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from cloud.api.auth import Reg, Stores, current_user
+from cloud.api.heads import Heads
 from cloud.api.models import ERRORS
 from cloud.models import User
 from cloud.registry import Registry
@@ -26,7 +25,6 @@ from core.errors import NotFound, Unauthorized, ValidationError
 
 router = APIRouter(prefix="/api/v1/tenants/{tenant}/sync", tags=["sync"], responses=ERRORS)
 WAIT_MAX = 60.0
-WAIT_STEP = 0.25
 
 
 def _reply(request: Request, value: Any) -> Response:
@@ -137,14 +135,11 @@ async def wait(
     """Long-poll: answer as soon as the cloud has changes after `cursor`, or at `timeout`."""
     token = _token(request)
     await run_in_threadpool(_identity, reg, stores, tenant, token)
-    deadline = time.monotonic() + timeout
-    while True:
-        head = await run_in_threadpool(lambda: stores.get(tenant).head())
-        if head > cursor or time.monotonic() >= deadline:
-            return _reply(request, {"changed": head > cursor, "head": head})
-        if await request.is_disconnected():
-            return Response(status_code=204)
-        await asyncio.sleep(WAIT_STEP)
+    heads: Heads = request.app.state.heads  # one watch per tenant, for all its long-polls
+    head = await heads.wait(tenant, cursor, timeout, gone=request.is_disconnected)
+    if head is None:
+        return Response(status_code=204)
+    return _reply(request, {"changed": head > cursor, "head": head})
 
 
 @router.get("/snapshot")
