@@ -18,6 +18,10 @@ from core.errors import OutpostError
 JSON = "application/json"
 ZSTD_JSON = "application/vnd.outpost+json+zstd"
 COMPRESS_ABOVE = 1024
+# A pushed batch's id and the batch it goes after, also sent as headers: the cloud knows them
+# before it decodes the body (docs/protocol.md, "Push").
+BATCH_HEADER = "X-Outpost-Batch"
+AFTER_HEADER = "X-Outpost-After"
 MAX_BODY = 256 * 1024 * 1024  # decompressed; a larger body is refused, not allocated
 
 _local = threading.local()  # zstd contexts are not thread-safe; the cloud encodes in many threads

@@ -34,8 +34,11 @@ def _reply(request: Request, value: Any) -> Response:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    data = wire.decode(raw, request.headers.get("Content-Type"))
+    return _decoded(await request.body(), request.headers.get("Content-Type"))
+
+
+def _decoded(raw: bytes, content_type: str | None) -> dict[str, Any]:
+    data = wire.decode(raw, content_type)
     if not isinstance(data, dict):
         raise ValidationError("the request body must be a JSON object")
     return data
@@ -109,10 +112,20 @@ async def pull(tenant: str, request: Request, reg: Reg, stores: Stores) -> Respo
 async def push(tenant: str, request: Request, reg: Reg, stores: Stores) -> Response:
     """Apply a batch of the workstation's changes, exactly once per batch id."""
     token = _token(request)
-    body = await _body(request)
-    batch, after = body.get("batch"), body.get("after")
+    batch, after = request.headers.get(wire.BATCH_HEADER), request.headers.get(wire.AFTER_HEADER)
+    body: dict[str, Any] | None = None
+    raw = await request.body()
+    if batch is None:  # a client that names the batch in the body only
+        body = _decoded(raw, request.headers.get("Content-Type"))
+        batch, after = body.get("batch"), body.get("after")
+    # else decoded in the worker thread: the event loop goes on with other requests
 
     def work() -> dict[str, Any]:
+        nonlocal body
+        if body is None:
+            body = _decoded(raw, request.headers.get("Content-Type"))
+            if body.get("batch") != batch or body.get("after") != after:
+                raise ValidationError("the batch named in the headers is not the body's")
         reader, ident = _identity(reg, stores, tenant, token)
         # Read and checked before the writer is free: while it still writes the batch before.
         changes = parse_changes(reader.schema, body.get("changes"))

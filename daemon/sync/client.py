@@ -62,9 +62,12 @@ class CloudClient:
         batch sent before this one and not answered yet: the cloud applies this one after it."""
         body = {"batch": batch, "cursor": cursor, "changes": orjson.Fragment(changes),
                 "compact": True}  # applied objects answered as two arrays (docs/protocol.md)
+        headers = {wire.BATCH_HEADER: batch}  # the cloud reads them before the body
         if after is not None:
             body["after"] = after
-        data: dict[str, Any] = self._call("POST", f"{self.base}/push", body=body)
+            headers[wire.AFTER_HEADER] = after
+        data: dict[str, Any] = self._call("POST", f"{self.base}/push", body=body,
+                                          headers=headers)
         return data
 
     def wait(self, cursor: int, timeout: float) -> dict[str, Any]:
@@ -97,18 +100,19 @@ class CloudClient:
     def _call(
         self, method: str, url: str, *, body: Any = None, params: dict[str, Any] | None = None,
         timeout: float | None = None, auth: bool = True, basic: tuple[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Any:
         resp = self._send(method, url, body=body, params=params, timeout=timeout, auth=auth,
-                          basic=basic)
+                          basic=basic, headers=headers)
         self._raise_for(resp)
         return wire.decode(resp.content, resp.headers.get("Content-Type"))
 
     def _send(
         self, method: str, url: str, *, body: Any = None, params: dict[str, Any] | None = None,
         timeout: float | None = None, auth: bool = True, basic: tuple[str, str] | None = None,
-        stream: bool = False,
+        stream: bool = False, headers: dict[str, str] | None = None,
     ) -> requests.Response:
-        headers = {"Accept": f"{wire.ZSTD_JSON}, {wire.JSON}",
+        headers = {**(headers or {}), "Accept": f"{wire.ZSTD_JSON}, {wire.JSON}",
                    "X-Outpost-Version": __version__}
         data = None
         if body is not None:

@@ -543,6 +543,33 @@ def test_a_batch_sent_twice_gets_the_same_answer(site: Site) -> None:
     assert again.status_code == 200 and again.json() == first.json()
 
 
+def test_a_batch_named_in_headers_must_be_the_one_in_the_body(site: Site) -> None:
+    """The client names the batch in headers too, so the cloud can queue it before decoding
+    the body; headers that name another batch than the body get the batch refused, with
+    nothing written, and headers that agree with it get it applied."""
+    a = site.add("depot", orgs=[site.orgs[0]])
+    url = f"{site.cloud.url}/api/v1/tenants/{site.tenant}/sync/push"
+    token = a.ws.credentials.load()
+    body = {"batch": str(uuid.uuid4()), "cursor": a.cursor(), "changes": [
+        {"entity": "counterparties", "id": str(uuid.uuid4()), "op": "put", "base": 0,
+         "at": time.time(), "fields": {"code": None, "name": "Named", "tax_id": None}}]}
+
+    def push(**named: str) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}", **named}
+        return requests.post(url, json=body, headers=headers, timeout=30)
+
+    head = site.store.head()
+    for named in ({"X-Outpost-Batch": str(uuid.uuid4())},
+                  {"X-Outpost-Batch": body["batch"], "X-Outpost-After": str(uuid.uuid4())}):
+        refused = push(**named)
+        assert refused.status_code == 422, refused.text
+        assert "not the body's" in refused.json()["message"]
+    assert site.store.head() == head
+    done = push(**{"X-Outpost-Batch": body["batch"]})
+    assert done.status_code == 200 and done.json()["results"][0]["status"] == "applied"
+    assert site.store.head() > head
+
+
 def test_a_batch_sent_behind_another_is_applied_only_after_it(site: Site) -> None:
     """`after` names the batch sent before: one the cloud has not applied (here, never sent)
     gets the batch refused as out of order, at once and with nothing written; once it is
