@@ -13,7 +13,7 @@ from typing import Any
 import apsw
 import orjson
 
-from cloud.sync.incoming import MAX_CHANGES, AllNew, Incoming, Parsed, parse_changes
+from cloud.sync.incoming import MAX_CHANGES, AllNew, Incoming, Parsed, org_of, parse_changes
 from cloud.sync.nodes import check_position
 from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
@@ -82,8 +82,7 @@ def _apply_once(
         check_position(store, ws.id, cursor)
         if parsed.error is not None:
             raise parsed.error
-        answer = _Apply(store, ident, scope_of(ident), compact).run(
-            parsed.changes, trusting, ahead=parsed.all_new)
+        answer = _Apply(store, ident, scope_of(ident), compact).run(parsed, trusting)
         answer["batch"] = batch
         answer["max_changes"] = MAX_CHANGES  # a workstation sizes its next batches by it
         answer["in_flight"] = IN_FLIGHT  # and sends the next one before this answer by it
@@ -131,15 +130,14 @@ class _Apply:
         self.incoming: list[Incoming] = []
         self.rows: dict[str, str] = {}  # entity -> its writes as rows made ahead (core.apply)
 
-    def run(self, incoming: list[Incoming], trusting: bool, *,
-            ahead: AllNew | None = None) -> dict[str, Any]:
+    def run(self, parsed: Parsed, trusting: bool) -> dict[str, Any]:
         """Decide every object and write the batch. `trusting`: objects that say they are new
-        are not looked up (see the class); otherwise every object is. `ahead`: the batch read
-        ahead as new objects (`Parsed.all_new`), if it may be one."""
+        are not looked up (see the class); otherwise every object is. A batch read ahead as
+        new objects (`Parsed.all_new`) is taken whole if it may be."""
         receive_only = self.scope.receive_only
-        self.incoming = incoming
-        if trusting and ahead is not None and self._take_ahead(ahead):
+        if trusting and parsed.all_new is not None and self._take_ahead(parsed.all_new):
             return self._write_and_answer()
+        incoming = self.incoming = parsed.changes
         waiting: list[tuple[Incoming, dict[str, Any] | None, Any]] = []
         maybe = [ch for ch in incoming  # what may be new as pushed: whole, base 0, may be sent
                  if ch.whole and ch.base == 0 and ch.entity.name not in receive_only]
@@ -217,14 +215,15 @@ class _Apply:
         e = ahead.entity
         if e.refers or e.name in self.scope.receive_only:
             return False
-        return self._take_whole(e, ahead.objects, ahead.rows)
+        return self._take_whole(e, ahead.objects, ahead.rows, ahead.orgs)
 
     def _take_whole(self, e: Entity, objects: dict[str, dict[str, Any]],
-                    rows: str | None = None) -> bool:
+                    rows: str | None = None, orgs: frozenset[str | None] | None = None) -> bool:
         """Take `objects` (id -> fields) of `e` as new, unless one is of an organization the
-        workstation may not write. `rows`: them as core.apply.new_rows made them."""
+        workstation may not write. `rows` and `orgs`: theirs, found ahead (`AllNew`)."""
         if not e.shared:  # a shared catalog is carried everywhere
-            orgs = {self._org(e, oid, fields) for oid, fields in objects.items()}
+            if orgs is None:
+                orgs = frozenset([org_of(e, oid, fields) for oid, fields in objects.items()])
             if any(self.scope.refusal(e, org) is not None for org in orgs):
                 return False
         self.writes[e.name] = dict(objects)  # a copy: a batch read ahead stays as read
@@ -418,14 +417,7 @@ class _Apply:
                 ]
         return fields
 
-    @staticmethod
-    def _org(e: Entity, oid: str, fields: dict[str, Any]) -> str | None:
-        if e.organization == "self":
-            return oid
-        if e.org_field:
-            value = fields.get(e.org_field)
-            return value if isinstance(value, str) else None
-        return None
+    _org = staticmethod(org_of)
 
     def _replayed(self, oid: str, fields: dict[str, Any] | None, base: int) -> bool:
         """Whether this workstation already sent exactly this version once (a restored home).

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud.sync.incoming import Parsed, _parse_each, parse_changes
+from cloud.sync.incoming import Parsed, _parse_each, _read_ahead, org_of, parse_changes
 from core.errors import ValidationError
 from core.schema import default_schema
 
@@ -79,9 +79,10 @@ def _twist(batch: list[Any], i: int, twist: str | None) -> None:
 
 def _read_each(changes: list[Any]) -> Parsed:
     try:
-        return Parsed(_parse_each(SCHEMA, changes))
+        read = _parse_each(SCHEMA, changes)
     except ValidationError as exc:
         return Parsed([], exc)
+    return Parsed(read, all_new=_read_ahead(read))
 
 
 @settings(max_examples=600, deadline=None)
@@ -95,6 +96,10 @@ def test_a_batch_reads_the_same_checked_across_it_or_change_by_change(
         _twist(batch, i, twist)
     fast, slow = parse_changes(SCHEMA, batch), _read_each(batch)
     assert fast.changes == slow.changes
+    assert fast.all_new == slow.all_new  # read ahead as new objects alike, or not at all
+    if fast.all_new is not None:
+        e, objects = fast.all_new.entity, fast.all_new.objects
+        assert fast.all_new.orgs == {org_of(e, i, f) for i, f in objects.items()}
     assert (fast.error and fast.error.message) == (slow.error and slow.error.message)
 
 
