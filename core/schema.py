@@ -82,6 +82,16 @@ class Entity:
     def shared(self) -> bool:
         return self.organization == "none"
 
+    def org_of(self, oid: str, fields: dict[str, Any]) -> str | None:
+        """The organization an object belongs to: itself (an organization), its organization
+        field's value, or None (a shared catalog, or a value that names none)."""
+        if self.organization == "self":
+            return oid
+        if self.org_field:
+            value = fields.get(self.org_field)
+            return value if isinstance(value, str) else None
+        return None
+
     @property
     def numbered_field(self) -> Field | None:
         return next((f for f in self.fields if f.numbered), None)

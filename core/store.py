@@ -244,20 +244,11 @@ class Store:
             out.append({
                 "id": r[0],
                 "entity": e.name,
-                "org": self._org_value(e, r[0], fields),
+                "org": e.org_of(r[0], fields),
                 "version": versions.get(r[0], 0),
                 "fields": fields,
             })
         return out
-
-    @staticmethod
-    def _org_value(e: Entity, oid: str, fields: Row) -> str | None:
-        if e.organization == "self":
-            return oid
-        if e.org_field:
-            value = fields.get(e.org_field)
-            return value if isinstance(value, str) else None
-        return None
 
     def _lookup(self, sql: str, ids: Sequence[str]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -41,7 +41,7 @@ class AllNew:
     entity: Entity
     objects: dict[str, dict[str, Any]]  # id -> fields, in the batch's order
     rows: str | None  # core.apply.new_rows of them; None: a value JSON cannot carry
-    orgs: frozenset[str | None]  # the organizations they belong to (`org_of`)
+    orgs: frozenset[str | None]  # the organizations they belong to (`Entity.org_of`)
 
 
 class Parsed:
@@ -72,20 +72,10 @@ def parse_changes(schema: Schema, changes: Any) -> Parsed:
         return Parsed([], exc)
 
 
-def org_of(e: Entity, oid: str, fields: dict[str, Any]) -> str | None:
-    """The organization an object of `e` belongs to, by its fields; None: none (a shared
-    catalog) or not said."""
-    if e.organization == "self":
-        return oid
-    if e.org_field:
-        value = fields.get(e.org_field)
-        return value if isinstance(value, str) else None
-    return None
-
-
 def orgs_of(e: Entity, ids: Sequence[str],
             fields: Sequence[dict[str, Any]]) -> frozenset[str | None]:
-    """`org_of` each object (ids and fields in the same order), a few distinct values at once."""
+    """`Entity.org_of` each object (ids and fields in the same order), a few distinct values
+    at once."""
     if e.organization == "self":
         return frozenset(ids)
     key = e.org_field
@@ -94,7 +84,7 @@ def orgs_of(e: Entity, ids: Sequence[str],
     try:
         values = {f.get(key) for f in fields}
     except TypeError:  # a value that is no organization's id (unhashable): one at a time
-        return frozenset([org_of(e, i, f) for i, f in zip(ids, fields, strict=True)])
+        return frozenset([e.org_of(i, f) for i, f in zip(ids, fields, strict=True)])
     return frozenset([v if isinstance(v, str) else None for v in values])
 
 

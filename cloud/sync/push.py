@@ -13,7 +13,7 @@ from typing import Any
 import apsw
 import orjson
 
-from cloud.sync.incoming import MAX_CHANGES, AllNew, Incoming, Parsed, org_of, parse_changes
+from cloud.sync.incoming import MAX_CHANGES, AllNew, Incoming, Parsed, parse_changes
 from cloud.sync.nodes import check_position
 from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
@@ -157,7 +157,7 @@ class _Apply:
                 if not refs or all(r in self.created for r in refs):
                     e = ch.entity
                     if not e.shared:  # a shared catalog is carried everywhere
-                        reason = self.scope.refusal(e, self._org(e, oid, ch.fields or {}))
+                        reason = self.scope.refusal(e, e.org_of(oid, ch.fields or {}))
                         if reason is not None:
                             self._reject(ch, reason)
                             continue
@@ -223,7 +223,7 @@ class _Apply:
         workstation may not write. `rows` and `orgs`: theirs, found ahead (`AllNew`)."""
         if not e.shared:  # a shared catalog is carried everywhere
             if orgs is None:
-                orgs = frozenset([org_of(e, oid, fields) for oid, fields in objects.items()])
+                orgs = frozenset([e.org_of(oid, fields) for oid, fields in objects.items()])
             if any(self.scope.refusal(e, org) is not None for org in orgs):
                 return False
         self.writes[e.name] = dict(objects)  # a copy: a batch read ahead stays as read
@@ -321,7 +321,7 @@ class _Apply:
         if e.name in self.scope.receive_only:
             reason = self.scope.refusal(e, None)
         elif fields is not None:
-            reason = self.scope.refusal(e, self._org(e, ch.id, fields))
+            reason = self.scope.refusal(e, e.org_of(ch.id, fields))
         if reason is None and cur is not None:  # nor may it touch what it does not carry
             reason = self.scope.refusal(e, cur_org)
         if reason is not None:
@@ -365,7 +365,7 @@ class _Apply:
                              "op": "delete" if kept.deleted else "put"}
         if kept.fields is not None:
             r["fields"] = kept.fields
-            r["org"] = self._org(e, ch.id, kept.fields)
+            r["org"] = e.org_of(ch.id, kept.fields)
         self.results.append(r)
 
     def _revive(
@@ -386,7 +386,7 @@ class _Apply:
         out = merge(base, local, Version(orjson.loads(row[1]), remote.at), priority)
         e = ch.entity
         if out.result.fields is None or (not e.shared and self.scope.refusal(
-                e, self._org(e, ch.id, out.result.fields)) is not None):
+                e, e.org_of(ch.id, out.result.fields)) is not None):
             return None
         return out
 
@@ -416,8 +416,6 @@ class _Apply:
                                             strict=True)
                 ]
         return fields
-
-    _org = staticmethod(org_of)
 
     def _replayed(self, oid: str, fields: dict[str, Any] | None, base: int) -> bool:
         """Whether this workstation already sent exactly this version once (a restored home).

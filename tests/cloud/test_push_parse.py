@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloud.sync.incoming import Parsed, _parse_each, _read_ahead, org_of, parse_changes
+from cloud.sync.incoming import Parsed, _parse_each, _read_ahead, parse_changes
 from core.errors import ValidationError
 from core.schema import default_schema
 
@@ -99,7 +99,7 @@ def test_a_batch_reads_the_same_checked_across_it_or_change_by_change(
     assert fast.all_new == slow.all_new  # read ahead as new objects alike, or not at all
     if fast.all_new is not None:
         e, objects = fast.all_new.entity, fast.all_new.objects
-        assert fast.all_new.orgs == {org_of(e, i, f) for i, f in objects.items()}
+        assert fast.all_new.orgs == {e.org_of(i, f) for i, f in objects.items()}
     assert (fast.error and fast.error.message) == (slow.error and slow.error.message)
 
 
