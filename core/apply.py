@@ -57,7 +57,8 @@ def upsert_objects(
     insert = (f"INSERT INTO {q(entity.table)}({', '.join(q(n) for n in ['id', *names])}) "
               f"VALUES ({', '.join('?' * (len(names) + 1))})")
     # Values bind as they are: apsw binds True and False as the integers 1 and 0.
-    new = [(oid, *map(fields.get, names)) for oid, fields in latest.items() if oid not in have]
+    new = _rows(entity, [(oid, f) for oid, f in latest.items() if oid not in have]
+                if have else list(latest.items()))
     if new and not (in_one_statement and _insert_json(store, entity.table, names, new)):
         store.conn.executemany(insert, new)
     if have:
@@ -102,13 +103,18 @@ def _insert_rows(store: Store, table: str, names: list[str], text: str) -> None:
 
 def new_rows(entity: Entity, objects: Sequence[tuple[str, Fields]]) -> str | None:
     """`objects` (each id once) as the JSON array `upsert_objects` inserts new ones by: made
-    ahead, outside the transaction that writes them. None for a value JSON cannot carry.
+    ahead, outside the transaction that writes them. None for a value JSON cannot carry."""
+    return _as_json(_rows(entity, objects))
+
+
+def _rows(entity: Entity, objects: Sequence[tuple[str, Fields]]) -> list[tuple[Any, ...]]:
+    """Each object as the row its table takes: its id, then its fields in the table's order.
 
     Made a column at a time (`dict.get` mapped over all the objects' fields, then zipped),
     which took 6.3 ms for 10,000 objects where a tuple made per object took 10."""
     ids, fields = [o[0] for o in objects], [o[1] for o in objects]
     columns = [list(map(dict.get, fields, repeat(f.name))) for f in entity.fields]
-    return _as_json(list(zip(ids, *columns, strict=True)))
+    return list(zip(ids, *columns, strict=True))
 
 
 def _as_json(rows: Sequence[tuple[Any, ...]]) -> str | None:
