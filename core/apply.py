@@ -13,10 +13,11 @@ from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
+import apsw
 import orjson
 
 from core.db import IDS, json_ids
-from core.ddl import q
+from core.ddl import q, trigger_names
 from core.schema import Entity
 from core.store import Store
 
@@ -91,6 +92,41 @@ def _insert_json(store: Store, table: str, names: list[str], rows: list[tuple[An
     if text is None:
         return False
     _insert_rows(store, table, names, text)
+    return True
+
+
+def insert_stamped(store: Store, entity: Entity, rows: str, origin: str) -> bool:
+    """Insert new objects of `entity` (`rows` as `new_rows` made them, every one new) and their
+    journal rows, stamped with `origin`, with the connection's triggers off; False, writing
+    nothing, where the triggers would do more than journal each insert.
+
+    The cloud stamps the journal rows of a pushed batch with the workstation that sent it: an
+    UPDATE of every row the capture triggers had just written (`stamp_origin_since`), a fifth
+    of its writer's time for a batch of 10,000 new objects (21 ms of 111). Here the journal
+    rows are written as the capture trigger writes them, stamped already: (entity, id, 'I',
+    rowid), one per object in the order inserted. Only where that is all the triggers would
+    do: an entity without sections, whose table has no trigger but Outpost's own (core.ddl),
+    each object's number given (an empty one is the numbering trigger's to fill).
+    """
+    conn, table = store.conn, q(entity.table)
+    if entity.sections or not {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = ?",
+            (entity.table,))} <= trigger_names(entity):
+        return False
+    num = entity.numbered_field
+    if num is not None and store.scalar(
+            f"SELECT EXISTS(SELECT 1 FROM {ROWS} WHERE value->>?2 IS NULL OR value->>?2 = '')",
+            (rows, 1 + entity.fields.index(num))):
+        return False
+    top = store.scalar(f"SELECT max(rowid) FROM {table}") or 0
+    conn.config(apsw.SQLITE_DBCONFIG_ENABLE_TRIGGER, 0)
+    try:
+        _insert_rows(store, entity.table, [f.name for f in entity.fields], rows)
+    finally:
+        conn.config(apsw.SQLITE_DBCONFIG_ENABLE_TRIGGER, 1)
+    conn.execute(  # new rows take rowids past every one there, in the order inserted
+        f"INSERT INTO _journal(entity, id, op, rid, origin) SELECT ?, id, 'I', rowid, ? "
+        f"FROM {table} WHERE rowid > ? ORDER BY rowid", (entity.name, origin, top))
     return True
 
 

@@ -2,8 +2,10 @@
 
 The capture triggers are the hot path of every local write, whoever makes it, so each one
 appends a single narrow row to `_journal` and does nothing else: no lookups, no JSON. Who made a
-change (the origin) is stamped afterwards by the code that applies a sync batch, and versions
-are kept by the object API, never by a trigger (see docs/architecture.md, "Capture").
+change (the origin) is stamped afterwards by the code that applies a sync batch (or written with
+the row where the cloud inserts new objects with the triggers off: core.apply.insert_stamped),
+and versions are kept by the object API, never by a trigger (see docs/architecture.md,
+"Capture").
 
 Two rules keep an INSERT as cheap as SQLite allows, and tests/core/test_capture_cost.py holds
 them: nothing an INSERT sets off may call an SQL function, and every constraint it can meet is
@@ -15,6 +17,8 @@ number or code, which the numbering trigger's own UPDATE shares; see `capture_tr
 """
 
 from __future__ import annotations
+
+import re
 
 from core.schema import Entity, Schema, Section
 
@@ -214,6 +218,15 @@ def numbering_trigger(e: Entity) -> list[str]:
         f"DELETE FROM _numbering WHERE rowid = NEW.rowid; END",
         f"INSERT INTO _counters(entity, next) VALUES ('{name}', 0)",
     ]
+
+
+def trigger_names(e: Entity) -> set[str]:
+    """The names of the triggers Outpost gives `e`'s tables (capture and numbering)."""
+    stmts = [*capture_triggers(e), *numbering_trigger(e)]
+    return {m.group(1) for m in map(_TRIGGER.match, stmts) if m}
+
+
+_TRIGGER = re.compile(r'CREATE TRIGGER "([^"]+)"')
 
 
 def schema_sql(schema: Schema, *, capture: bool = True) -> list[str]:

@@ -18,7 +18,13 @@ from cloud.sync.nodes import check_position
 from cloud.sync.pull import scope_of
 from cloud.sync.tables import ensure_cloud_tables
 from cloud.sync.tokens import SyncIdentity
-from core.apply import delete_objects, found_ids, stamp_origin_since, upsert_objects
+from core.apply import (
+    delete_objects,
+    found_ids,
+    insert_stamped,
+    stamp_origin_since,
+    upsert_objects,
+)
 from core.db import IDS, json_ids
 from core.ddl import q
 from core.errors import Conflict, MissingReference, ValidationError
@@ -129,6 +135,7 @@ class _Apply:
         self.new: set[str] = set()  # written as new: a plain INSERT, which fails if it was not
         self.incoming: list[Incoming] = []
         self.rows: dict[str, str] = {}  # entity -> its writes as rows made ahead (core.apply)
+        self.unstamped = False  # journal rows written without their origin: stamped after
 
     def run(self, parsed: Parsed, trusting: bool) -> dict[str, Any]:
         """Decide every object and write the batch. `trusting`: objects that say they are new
@@ -498,8 +505,11 @@ class _Apply:
             puts = [(oid, f) for oid, f in objs.items() if f is not None]
             rows = self.rows.get(name)
             if rows is not None:  # a batch taken whole as new: puts only, made into rows ahead
-                upsert_objects(self.store, e, puts, rows=rows)
+                if not insert_stamped(self.store, e, rows, self.ident.workstation.id):
+                    upsert_objects(self.store, e, puts, rows=rows)
+                    self.unstamped = True
                 continue
+            self.unstamped = True
             dels = [oid for oid, f in objs.items() if f is None]
             upsert_objects(self.store, e, puts, known_new=self.new, in_one_statement=True)
             delete_objects(self.store, e, dels)
@@ -511,7 +521,8 @@ class _Apply:
         id has one already (see the class); the others' versions move on."""
         if not self.writes:
             return {}
-        stamp_origin_since(self.store, before, self.ident.workstation.id)
+        if self.unstamped:  # else written stamped (core.apply.insert_stamped)
+            stamp_origin_since(self.store, before, self.ident.workstation.id)
         now = time.time()
         stamped: dict[str, int] = {}
         conn = self.store.conn

@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import Store
-from core.apply import new_rows, set_versions, upsert_objects
+from core.apply import (
+    insert_stamped,
+    new_rows,
+    set_versions,
+    stamp_origin_since,
+    upsert_objects,
+)
+from core.schema import default_schema
 from tests.core.helpers import Refs, invoice_fields, journal
 
 
@@ -104,3 +111,56 @@ def test_versions_are_recorded_whatever_their_order_and_the_last_given_wins(stor
         "SELECT id, version, deleted, at FROM _versions")}
     assert got[ids[0]] == (101, 1, 2.5) and got[ids[1]] == (7, 1, None)
     assert all(got[oid] == (n, 0, None) for n, oid in enumerate(ids, 1) if n > 2)
+
+
+def _written(store: Store, after: int) -> tuple[list[Any], list[Any]]:
+    """Every journal row after `after` (all its columns), and every counterparty."""
+    return (store.conn.execute("SELECT * FROM _journal WHERE seq > ? ORDER BY seq",
+                               (after,)).fetchall(),
+            store.conn.execute("SELECT rowid, * FROM counterparties ORDER BY rowid").fetchall())
+
+
+def test_new_objects_inserted_stamped_are_written_as_the_triggers_and_the_stamp_write(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The same objects into two like infobases: through the capture triggers, then stamped
+    with their origin (what the cloud did for every pushed batch), and stamped as inserted."""
+    objs = [(str(uuid.uuid4()), {"code": f"W-{i}", "name": f"Made {i}", "tax_id": None})
+            for i in range(50)]
+    kept = [(str(uuid.uuid4()), {"code": f"K-{i}", "name": f"Kept {i}", "tax_id": "77"})
+            for i in range(5)]
+    seen = []
+    for way in ("triggers", "stamped"):
+        path = tmp_path_factory.mktemp(way) / "infobase.db"
+        with Store.create(path, default_schema(), prefix="AB") as store:
+            e = store.entity("counterparties")
+            with store.write():
+                upsert_objects(store, e, kept)  # rows there before: rowids go on after them
+            before = store.head()
+            with store.write():
+                if way == "triggers":
+                    upsert_objects(store, e, objs, rows=new_rows(e, objs))
+                    stamp_origin_since(store, before, "ws-1")
+                else:
+                    assert insert_stamped(store, e, new_rows(e, objs) or "", "ws-1")
+            seen.append(_written(store, before))
+    assert seen[0] == seen[1]
+    assert len(seen[0][0]) == 50 and {r[5] for r in seen[0][0]} == {"ws-1"}
+
+
+def test_objects_the_triggers_would_do_more_for_are_not_inserted_stamped(store: Store) -> None:
+    e = store.entity("counterparties")
+    unnumbered = [(str(uuid.uuid4()), {"code": "", "name": "Numbered here", "tax_id": None})]
+    before = store.head()
+    with store.write():
+        assert not insert_stamped(store, e, new_rows(e, unnumbered) or "", "ws-1")
+    assert store.head() == before and store.count("counterparties") == 0
+    with store.write():
+        store.conn.execute("CREATE TRIGGER someone_elses AFTER INSERT ON counterparties "
+                           "BEGIN SELECT 1; END")
+    numbered = [(str(uuid.uuid4()), {"code": "N-1", "name": "Given", "tax_id": None})]
+    with store.write():
+        assert not insert_stamped(store, e, new_rows(e, numbered) or "", "ws-1")
+    assert store.head() == before and store.count("counterparties") == 0
+    with store.write():
+        assert not insert_stamped(store, store.entity("sales_invoices"), "[]", "ws-1")
