@@ -143,6 +143,12 @@ def new_rows(entity: Entity, objects: Sequence[tuple[str, Fields]]) -> str | Non
     return _as_json(_rows(entity, objects))
 
 
+def new_rows_of(ids: Sequence[str], columns: Sequence[Sequence[Any]]) -> str | None:
+    """`new_rows` of objects given as their ids and their fields a column at a time, in the
+    entity's order of fields (core.objects.whole_columns)."""
+    return _as_json(list(zip(ids, *columns, strict=True)))
+
+
 def _rows(entity: Entity, objects: Sequence[tuple[str, Fields]]) -> list[tuple[Any, ...]]:
     """Each object as the row its table takes: its id, then its fields in the table's order.
 

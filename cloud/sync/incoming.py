@@ -13,9 +13,16 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from core.apply import new_rows
+from core.apply import new_rows, new_rows_of
 from core.errors import OutpostError, ValidationError
-from core.objects import CANONICAL_ID, all_canonical, all_whole_and_valid, check_id, whole_and_valid
+from core.objects import (
+    CANONICAL_ID,
+    all_canonical,
+    all_whole_and_valid,
+    check_id,
+    whole_and_valid,
+    whole_columns,
+)
 from core.schema import Entity, Schema
 
 MAX_CHANGES = 10000  # a batch's changes; pushes of 10,000 commit half as often as of 5,000
@@ -88,10 +95,13 @@ def orgs_of(e: Entity, ids: Sequence[str],
     return frozenset([v if isinstance(v, str) else None for v in values])
 
 
-def _all_new(e: Entity, ids: Sequence[str], fields: Sequence[dict[str, Any]]) -> AllNew:
-    """Whole puts of `e` with base 0 (each id once: `_parse` checked it) as `AllNew`."""
+def _all_new(e: Entity, ids: Sequence[str], fields: Sequence[dict[str, Any]],
+             columns: list[list[Any]] | None = None) -> AllNew:
+    """Whole puts of `e` with base 0 (each id once: `_parse` checked it) as `AllNew`;
+    `columns`: their fields a column at a time, if found already (`whole_columns`)."""
     objects = dict(zip(ids, fields, strict=True))
-    return AllNew(e, objects, new_rows(e, list(objects.items())), orgs_of(e, ids, fields))
+    rows = new_rows(e, list(objects.items())) if columns is None else new_rows_of(ids, columns)
+    return AllNew(e, objects, rows, orgs_of(e, ids, fields))
 
 
 def _read_ahead(changes: list[Incoming]) -> AllNew | None:
@@ -146,11 +156,12 @@ def _parse_alike(schema: Schema, changes: list[Any]) -> Parsed | None:
     if int in at_types:
         ats = [None if a is None else float(a) for a in ats]
     if len(kinds) == 1:
-        whole = _whole(entities[names[0]], fields)
-        if max(bases) == 0 and all(whole):  # new objects, most likely: read ahead as such
-            e = entities[names[0]]
+        e = entities[names[0]]
+        columns = whole_columns(e, fields)
+        whole = [True] * len(fields) if columns else [whole_and_valid(e, f) for f in fields]
+        if columns and max(bases) == 0:  # new objects, most likely: read ahead as such
             return Parsed(lambda: _incoming(entities, names, ids, fields, bases, ats, whole),
-                          all_new=_all_new(e, ids, fields))
+                          all_new=_all_new(e, ids, fields, columns))
     else:
         by_entity: dict[str, list[int]] = {}
         for i, name in enumerate(names):

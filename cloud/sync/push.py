@@ -502,14 +502,15 @@ class _Apply:
     def _write(self) -> None:
         for name, objs in self.writes.items():
             e = self.store.schema.entity(name)
-            puts = [(oid, f) for oid, f in objs.items() if f is not None]
             rows = self.rows.get(name)
             if rows is not None:  # a batch taken whole as new: puts only, made into rows ahead
                 if not insert_stamped(self.store, e, rows, self.ident.workstation.id):
-                    upsert_objects(self.store, e, puts, rows=rows)
+                    upsert_objects(self.store, e, [(i, f or {}) for i, f in objs.items()],
+                                   rows=rows)
                     self.unstamped = True
                 continue
             self.unstamped = True
+            puts = [(oid, f) for oid, f in objs.items() if f is not None]
             dels = [oid for oid, f in objs.items() if f is None]
             upsert_objects(self.store, e, puts, known_new=self.new, in_one_statement=True)
             delete_objects(self.store, e, dels)
