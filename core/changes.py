@@ -32,10 +32,9 @@ def pull_window(
     change's JSON (`json_object`, as for pushes) happen in SQL, and so does coalescing (newest
     row per object) for a document; an object without lines is read row by row and coalesced
     here when it has more than one (`_flat_pull`). The per-object work left in Python is the
-    scope's verdict. Objects whose newest
-    change came from `skip_origin` are left out: that node has them. A document that left the
-    scope (moved to another organization, or deleted) travels as a delete to the nodes that
-    carried it.
+    scope's verdict. Objects whose newest change came from `skip_origin` are left out: that
+    node has them. A document that left the scope (moved to another organization, or deleted)
+    travels as a delete to the nodes that carried it.
     """
     if skip_origin is not None:
         # The node's own changes at the front go no further: stepped over in one scan rather
