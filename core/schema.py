@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -91,6 +92,21 @@ class Entity:
             value = fields.get(self.org_field)
             return value if isinstance(value, str) else None
         return None
+
+    def orgs_of(self, ids: Sequence[str],
+                fields: Sequence[dict[str, Any]]) -> frozenset[str | None]:
+        """`org_of` each object (ids and fields in the same order): the few distinct values of
+        a whole batch at once."""
+        if self.organization == "self":
+            return frozenset(ids)
+        key = self.org_field
+        if not key:
+            return frozenset([None])
+        try:
+            values = {f.get(key) for f in fields}
+        except TypeError:  # a value that is no organization's id (unhashable): one at a time
+            return frozenset([self.org_of(i, f) for i, f in zip(ids, fields, strict=True)])
+        return frozenset([v if isinstance(v, str) else None for v in values])
 
     @property
     def numbered_field(self) -> Field | None:

@@ -48,7 +48,7 @@ class AllNew:
     entity: Entity
     objects: dict[str, dict[str, Any]]  # id -> fields, in the batch's order
     rows: str | None  # core.apply.new_rows of them; None: a value JSON cannot carry
-    orgs: frozenset[str | None]  # the organizations they belong to (`Entity.org_of`)
+    orgs: frozenset[str | None]  # the organizations they belong to (`Entity.orgs_of`)
 
 
 class Parsed:
@@ -79,29 +79,13 @@ def parse_changes(schema: Schema, changes: Any) -> Parsed:
         return Parsed([], exc)
 
 
-def orgs_of(e: Entity, ids: Sequence[str],
-            fields: Sequence[dict[str, Any]]) -> frozenset[str | None]:
-    """`Entity.org_of` each object (ids and fields in the same order), a few distinct values
-    at once."""
-    if e.organization == "self":
-        return frozenset(ids)
-    key = e.org_field
-    if not key:
-        return frozenset([None])
-    try:
-        values = {f.get(key) for f in fields}
-    except TypeError:  # a value that is no organization's id (unhashable): one at a time
-        return frozenset([e.org_of(i, f) for i, f in zip(ids, fields, strict=True)])
-    return frozenset([v if isinstance(v, str) else None for v in values])
-
-
 def _all_new(e: Entity, ids: Sequence[str], fields: Sequence[dict[str, Any]],
              columns: list[list[Any]] | None = None) -> AllNew:
     """Whole puts of `e` with base 0 (each id once: `_parse` checked it) as `AllNew`;
     `columns`: their fields a column at a time, if found already (`whole_columns`)."""
     objects = dict(zip(ids, fields, strict=True))
     rows = new_rows(e, list(objects.items())) if columns is None else new_rows_of(ids, columns)
-    return AllNew(e, objects, rows, orgs_of(e, ids, fields))
+    return AllNew(e, objects, rows, e.orgs_of(ids, fields))
 
 
 def _read_ahead(changes: list[Incoming]) -> AllNew | None:
